@@ -1,0 +1,93 @@
+/**
+ * What the Job DO does next, as pure functions of its stored state and the clock. The DO's entry
+ * points only carry these decisions out, so the lifecycle is tested here without a runtime.
+ */
+import { terminalStatuses } from '../../worker/schemas/jobs.ts';
+import type { JobState } from './state.ts';
+
+/** The next step of the lifecycle for a job in `state`. */
+export type Step = 'provision' | 'clone' | 'start_command' | 'follow' | 'none';
+
+export function nextStep(state: JobState, now: number): Step {
+  // Past the deadline nothing more is started: the timeout deadline ends the job.
+  if (now >= deadlineOf(state)) return 'none';
+  switch (state.status) {
+    case 'queued':
+    case 'provisioning':
+      return 'provision';
+    case 'cloning':
+      return 'clone';
+    case 'running':
+      return state.cmdId === null ? 'start_command' : 'follow';
+    default:
+      return 'none';
+  }
+}
+
+/** When the job must have ended, in Unix milliseconds. */
+export function deadlineOf(state: Pick<JobState, 'createdAt' | 'timeoutSeconds'>): number {
+  return state.createdAt + state.timeoutSeconds * 1000;
+}
+
+export function isTerminal(state: Pick<JobState, 'status'>): boolean {
+  return terminalStatuses.has(state.status);
+}
+
+/** Failed attempts of one step before the job is failed. */
+export const MAX_STEP_ATTEMPTS = 5;
+/** Failed attempts to delete a sandbox before giving up (and logging it). */
+export const MAX_CLEANUP_ATTEMPTS = 12;
+/** Failed attempts to mirror the state to D1 before giving up (and logging it). */
+export const MAX_SYNC_ATTEMPTS = 20;
+
+/** Exponential backoff with a cap: 1 s, 2 s, 4 s, … up to 5 minutes. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, attempts - 1), 5 * 60_000);
+}
+
+/** The longest one alarm run follows a command's log before handing over to a fresh alarm. */
+export const FOLLOW_SLICE_MS = 5 * 60_000;
+
+/** When to stop following the log in this alarm run: the slice end or the job deadline. */
+export function followUntil(state: JobState, now: number): number {
+  return Math.min(now + FOLLOW_SLICE_MS, deadlineOf(state));
+}
+
+/** Daytona's auto-stop interval (minutes): a safety net well past the job's own deadline. */
+export function autoStopMinutes(timeoutSeconds: number): number {
+  return Math.ceil(timeoutSeconds / 60) + 15;
+}
+
+/** Output characters kept per job; beyond this the log says it was truncated. */
+export const MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
+/** The largest `data` of one stdout/stderr event; bigger chunks are split. */
+export const MAX_EVENT_CHARS = 16 * 1024;
+
+/**
+ * The part of a chunk not stored yet. `seenBefore` is how many characters of this stream the
+ * current log connection delivered before the chunk; `offset` is how many are already stored.
+ * A re-attached log replays from the start, so everything below `offset` is a duplicate.
+ */
+export function unseenPart(chunk: string, seenBefore: number, offset: number): string {
+  const skip = offset - seenBefore;
+  if (skip <= 0) return chunk;
+  return skip >= chunk.length ? '' : chunk.slice(skip);
+}
+
+/** Splits output into pieces of at most `max` characters. */
+export function splitChunk(chunk: string, max = MAX_EVENT_CHARS): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < chunk.length; i += max) parts.push(chunk.slice(i, i + max));
+  return parts;
+}
+
+/** How a failed command or step ends the job. */
+export function commandOutcome(exitCode: number): Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> {
+  return exitCode === 0
+    ? { status: 'succeeded', errorCode: null, errorMessage: null }
+    : {
+        status: 'failed',
+        errorCode: 'command_failed',
+        errorMessage: `The command exited with code ${exitCode}.`,
+      };
+}

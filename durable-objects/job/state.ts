@@ -1,0 +1,108 @@
+/**
+ * The Job Durable Object's persisted state: its shape, the zod schema that checks it when it is
+ * read back from storage, and its mapping to the D1 `jobs` row.
+ */
+import { z } from 'zod';
+import type { JobRow } from '../../worker/db/schema.ts';
+import { jobStatuses } from '../../worker/schemas/jobs.ts';
+
+const nullableTime = z.number().int().nullable();
+
+export const jobStateSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  status: z.enum(jobStatuses),
+  repoUrl: z.string(),
+  repoRef: z.string().nullable(),
+  command: z.string(),
+  timeoutSeconds: z.number().int().positive(),
+  snapshot: z.string(),
+  exitCode: z.number().int().nullable(),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  sandboxId: z.string().nullable(),
+  createdAt: z.number().int(),
+  provisioningAt: nullableTime,
+  cloningAt: nullableTime,
+  runningAt: nullableTime,
+  finishedAt: nullableTime,
+  updatedAt: z.number().int(),
+  /** The name the sandbox is (or will be) created under, recorded before Daytona is called. */
+  sandboxName: z.string(),
+  /** Set once a create call may have reached Daytona, so a retry looks the sandbox up first. */
+  createRequested: z.boolean(),
+  /** Set before the command is started, so a retry finds the started command instead of re-running it. */
+  commandRequested: z.boolean(),
+  cmdId: z.string().nullable(),
+  /** Characters of each stream already stored: re-attaching to the log skips this many. */
+  stdoutOffset: z.number().int().nonnegative(),
+  stderrOffset: z.number().int().nonnegative(),
+  /** Output characters kept in the event log (capped). */
+  storedOutputChars: z.number().int().nonnegative(),
+  outputTruncated: z.boolean(),
+  sandboxDeleted: z.boolean(),
+});
+
+export type JobState = z.infer<typeof jobStateSchema>;
+
+/** What the Worker hands the Job DO to start a job. */
+export interface JobSpec {
+  id: string;
+  tenantId: string;
+  repoUrl: string;
+  repoRef: string | null;
+  command: string;
+  timeoutSeconds: number;
+  snapshot: string;
+  createdAt: number;
+}
+
+/** The initial state of a job that has just been accepted. */
+export function initialState(spec: JobSpec): JobState {
+  return {
+    ...spec,
+    status: 'queued',
+    exitCode: null,
+    errorCode: null,
+    errorMessage: null,
+    sandboxId: null,
+    provisioningAt: null,
+    cloningAt: null,
+    runningAt: null,
+    finishedAt: null,
+    updatedAt: spec.createdAt,
+    // Daytona sandbox names are unique per organisation; the job id makes this one unique.
+    sandboxName: `omni-${spec.id}`,
+    createRequested: false,
+    commandRequested: false,
+    cmdId: null,
+    stdoutOffset: 0,
+    stderrOffset: 0,
+    storedOutputChars: 0,
+    outputTruncated: false,
+    sandboxDeleted: false,
+  };
+}
+
+/** The D1 row that mirrors `state`. */
+export function toRow(state: JobState): JobRow {
+  return {
+    id: state.id,
+    tenantId: state.tenantId,
+    status: state.status,
+    repoUrl: state.repoUrl,
+    repoRef: state.repoRef,
+    command: state.command,
+    timeoutSeconds: state.timeoutSeconds,
+    exitCode: state.exitCode,
+    errorCode: state.errorCode,
+    errorMessage: state.errorMessage,
+    sandboxId: state.sandboxId,
+    createdAt: state.createdAt,
+    provisioningAt: state.provisioningAt,
+    cloningAt: state.cloningAt,
+    runningAt: state.runningAt,
+    finishedAt: state.finishedAt,
+    updatedAt: state.updatedAt,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The Job DO's SQLite storage: a versioned schema, the job state row, the append-only event log
+ * and the deadlines table that the single alarm is multiplexed over. Every method is synchronous
+ * (the SQLite API is), so a caller can read and write without another event interleaving.
+ */
+import { z } from 'zod';
+import { jobStateSchema, type JobState } from './state.ts';
+
+/** Append-only: a new schema change is a new entry, never an edit of an old one. */
+const migrations: readonly string[] = [
+  `CREATE TABLE job (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), data TEXT NOT NULL);
+   CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, ts INTEGER NOT NULL, body TEXT NOT NULL);
+   CREATE TABLE deadlines (kind TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, token TEXT NOT NULL);`,
+];
+
+export const eventTypes = ['status', 'stdout', 'stderr', 'exit', 'truncated'] as const;
+export type EventType = (typeof eventTypes)[number];
+
+/** One entry of the job's log as clients see it. */
+export interface JobEvent {
+  seq: number;
+  type: EventType;
+  ts: string;
+  [field: string]: unknown;
+}
+
+export const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync'] as const;
+export type DeadlineKind = (typeof deadlineKinds)[number];
+
+export interface Deadline {
+  kind: DeadlineKind;
+  dueAt: number;
+  attempts: number;
+  /** Changes whenever the deadline is set, so clearing a stale copy cannot remove a newer one. */
+  token: string;
+}
+
+const eventRowSchema = z.object({
+  seq: z.number(),
+  type: z.enum(eventTypes),
+  ts: z.number(),
+  body: z.string(),
+});
+const deadlineRowSchema = z.object({
+  kind: z.enum(deadlineKinds),
+  due_at: z.number(),
+  attempts: z.number(),
+  token: z.string(),
+});
+const bodySchema = z.record(z.string(), z.unknown());
+
+/** Typed access to one Job DO's SQLite database. */
+export class JobStorage {
+  private readonly storage: DurableObjectStorage;
+  private readonly sql: SqlStorage;
+
+  constructor(storage: DurableObjectStorage) {
+    this.storage = storage;
+    this.sql = storage.sql;
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.sql.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
+    const row = this.sql.exec('SELECT MAX(version) AS v FROM schema_migrations').one();
+    const current = typeof row.v === 'number' ? row.v : 0;
+    migrations.forEach((statements, index) => {
+      const version = index + 1;
+      if (version <= current) return;
+      this.storage.transactionSync(() => {
+        this.sql.exec(statements);
+        this.sql.exec('INSERT INTO schema_migrations (version) VALUES (?)', version);
+      });
+    });
+  }
+
+  /** The job's state, or null if this object has never been given a job. */
+  getState(): JobState | null {
+    const rows = this.sql.exec('SELECT data FROM job WHERE singleton = 1').toArray();
+    const data = rows[0]?.data;
+    if (typeof data !== 'string') return null;
+    return jobStateSchema.parse(JSON.parse(data));
+  }
+
+  putState(state: JobState): void {
+    this.sql.exec(
+      'INSERT INTO job (singleton, data) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET data = excluded.data',
+      JSON.stringify(state),
+    );
+  }
+
+  /** Appends an event and returns it as clients see it. */
+  appendEvent(type: EventType, ts: number, body: Record<string, unknown>): JobEvent {
+    const row = this.sql
+      .exec('INSERT INTO events (type, ts, body) VALUES (?, ?, ?) RETURNING seq', type, ts, JSON.stringify(body))
+      .one();
+    return { ...body, seq: Number(row.seq), type, ts: new Date(ts).toISOString() };
+  }
+
+  /** Up to `limit` events with a seq greater than `after`, oldest first. */
+  eventsAfter(after: number, limit: number): JobEvent[] {
+    return this.sql
+      .exec('SELECT seq, type, ts, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?', after, limit)
+      .toArray()
+      .map((raw) => {
+        const row = eventRowSchema.parse(raw);
+        const body = bodySchema.parse(JSON.parse(row.body));
+        return { ...body, seq: row.seq, type: row.type, ts: new Date(row.ts).toISOString() };
+      });
+  }
+
+  lastSeq(): number {
+    const row = this.sql.exec('SELECT MAX(seq) AS seq FROM events').one();
+    return typeof row.seq === 'number' ? row.seq : 0;
+  }
+
+  /** Sets (or moves) a deadline. `attempts` counts failed runs of its handler. */
+  setDeadline(kind: DeadlineKind, dueAt: number, attempts = 0): void {
+    this.sql.exec(
+      `INSERT INTO deadlines (kind, due_at, attempts, token) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind) DO UPDATE SET
+         due_at = excluded.due_at, attempts = excluded.attempts, token = excluded.token`,
+      kind,
+      dueAt,
+      attempts,
+      crypto.randomUUID(),
+    );
+  }
+
+  /** Removes a deadline, unless it was set again since it was read (its handler may re-arm it). */
+  clearDeadline(deadline: Deadline): void {
+    this.sql.exec(
+      'DELETE FROM deadlines WHERE kind = ? AND token = ?',
+      deadline.kind,
+      deadline.token,
+    );
+  }
+
+  deleteDeadline(kind: DeadlineKind): void {
+    this.sql.exec('DELETE FROM deadlines WHERE kind = ?', kind);
+  }
+
+  deadlines(): Deadline[] {
+    return this.sql
+      .exec('SELECT kind, due_at, attempts, token FROM deadlines ORDER BY due_at, kind')
+      .toArray()
+      .map((raw) => {
+        const row = deadlineRowSchema.parse(raw);
+        return { kind: row.kind, dueAt: row.due_at, attempts: row.attempts, token: row.token };
+      });
+  }
+
+  /** Runs `fn` atomically: all of its writes land, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.storage.transactionSync(fn);
+  }
+
+  /** Forgets everything, e.g. when creating the job's D1 row failed. */
+  async wipe(): Promise<void> {
+    await this.storage.deleteAlarm();
+    await this.storage.deleteAll();
+    this.migrate();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Runtime configuration, parsed from the Worker's bindings with zod. A missing or malformed
+ * setting becomes a 503 that names the setting (never a crash, never a silent default).
+ */
+import { z } from 'zod';
+import { ApiError } from './errors.ts';
+
+const positiveInt = z.coerce.number().int().positive();
+
+const configSchema = z.object({
+  ENVIRONMENT: z.enum(['development', 'production']).default('production'),
+  DAYTONA_API_URL: z.url({ protocol: /^https?$/ }),
+  DAYTONA_API_KEY: z.string().min(1),
+  DAYTONA_TARGET: z.string().min(1).default('us'),
+  DAYTONA_SNAPSHOT: z.string().min(1).default('omni-sandbox'),
+  REPO_ALLOWED_HOSTS: z.string().default(''),
+  JOB_TIMEOUT_SECONDS: positiveInt.default(1800),
+  JOB_MAX_TIMEOUT_SECONDS: positiveInt.default(7200),
+  SENTRY_DSN: z.string().optional(),
+});
+
+/** The parsed, typed configuration. */
+export interface Config {
+  environment: 'development' | 'production';
+  daytona: { apiUrl: string; apiKey: string; target: string; snapshot: string };
+  repoAllowedHosts: string[];
+  jobTimeoutSeconds: number;
+  jobMaxTimeoutSeconds: number;
+  sentryDsn: string | undefined;
+}
+
+/** True for hosts that resolve to this machine: a production Worker must never call them. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\.\d+\.\d+\.\d+$/.test(host) ||
+    host === '::1' ||
+    host === '0.0.0.0'
+  );
+}
+
+/**
+ * Parses the Worker's bindings into a {@link Config}.
+ * @throws ApiError `misconfigured` (503) naming the first bad setting.
+ */
+export function loadConfig(env: object): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const setting = issue?.path.join('.') ?? 'unknown';
+    throw new ApiError('misconfigured', `The setting ${setting} is missing or invalid: ${issue?.message ?? ''}`);
+  }
+  const e = parsed.data;
+  if (e.ENVIRONMENT !== 'development' && isLoopbackHost(new URL(e.DAYTONA_API_URL).hostname)) {
+    throw new ApiError(
+      'misconfigured',
+      'DAYTONA_API_URL points at a loopback address, which is only allowed when ENVIRONMENT=development.',
+    );
+  }
+  return {
+    environment: e.ENVIRONMENT,
+    daytona: {
+      apiUrl: e.DAYTONA_API_URL,
+      apiKey: e.DAYTONA_API_KEY,
+      target: e.DAYTONA_TARGET,
+      snapshot: e.DAYTONA_SNAPSHOT,
+    },
+    repoAllowedHosts: e.REPO_ALLOWED_HOSTS.split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+    jobTimeoutSeconds: Math.min(e.JOB_TIMEOUT_SECONDS, e.JOB_MAX_TIMEOUT_SECONDS),
+    jobMaxTimeoutSeconds: e.JOB_MAX_TIMEOUT_SECONDS,
+    sentryDsn: e.SENTRY_DSN || undefined,
+  };
+}

@@ -1,0 +1,10 @@
+/** The Worker's entry point: the HTTP app and the Durable Object classes it binds. */
+import { createApp } from './app.ts';
+
+export { JobDO } from '../durable-objects/job/job-do.ts';
+
+const app = createApp();
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,214 @@
+/**
+ * /v1/jobs: create a job, read it, list jobs, read its events, and stream them live.
+ * Handlers validate and authorise; the Job Durable Object does the work.
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { loadConfig } from '../config.ts';
+import { findJob, listJobs, type JobCursor } from '../db/jobs.ts';
+import type { JobRow } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import { checkRepoUrl } from '../lib/repo-url.ts';
+import { validationHook } from '../validation.ts';
+import {
+  CreateJobBodySchema,
+  EventsQuerySchema,
+  JOB_ID_PATTERN,
+  JobEventPageSchema,
+  JobIdParamsSchema,
+  JobListSchema,
+  JobSchema,
+  ListJobsQuerySchema,
+  StreamQuerySchema,
+  type Job,
+} from '../schemas/jobs.ts';
+import { ProblemSchema } from '../schemas/problem.ts';
+import type { AppEnv } from '../types.ts';
+
+export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+const security = [{ bearerAuth: [] }];
+
+/** Renders a job row (from D1 or the Job DO) as the API shows it. */
+export function toJob(row: JobRow): Job {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  const self = `/v1/jobs/${row.id}`;
+  return {
+    id: row.id,
+    status: row.status,
+    repo: { url: row.repoUrl, ref: row.repoRef },
+    command: row.command,
+    timeout_seconds: row.timeoutSeconds,
+    exit_code: row.exitCode,
+    error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
+    created_at: new Date(row.createdAt).toISOString(),
+    provisioning_at: iso(row.provisioningAt),
+    cloning_at: iso(row.cloningAt),
+    running_at: iso(row.runningAt),
+    finished_at: iso(row.finishedAt),
+    duration_ms: row.finishedAt === null ? null : row.finishedAt - row.createdAt,
+    links: { self, events: `${self}/events`, stream: `${self}/stream` },
+  };
+}
+
+/** The caller's job with `id`, or a 404 (also for another tenant's job: its existence is not confirmed). */
+async function requireJob(env: Env, tenantId: string, id: string): Promise<JobRow> {
+  const row = JOB_ID_PATTERN.test(id) ? await findJob(env.DB, tenantId, id) : null;
+  if (!row) throw new ApiError('not_found', `No job with id ${id}.`);
+  return row;
+}
+
+function encodeCursor(cursor: JobCursor): string {
+  return btoa(JSON.stringify([cursor.createdAt, cursor.id])).replaceAll('=', '');
+}
+
+function decodeCursor(raw: string): JobCursor {
+  try {
+    const value: unknown = JSON.parse(atob(raw));
+    const [createdAt, id] = z.tuple([z.number().int(), z.string().max(64)]).parse(value);
+    return { createdAt, id };
+  } catch {
+    throw new ApiError('invalid_request', 'cursor is not valid; pass the next_cursor of a previous page.', [
+      { path: 'cursor', message: 'is not a cursor returned by this API' },
+    ]);
+  }
+}
+
+const createJob = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Create a job',
+  description: 'Accepts a job and returns at once; a Job Durable Object runs it in a Daytona sandbox.',
+  security,
+  request: { body: { required: true, content: { 'application/json': { schema: CreateJobBodySchema } } } },
+  responses: {
+    201: { description: 'Accepted', content: { 'application/json': { schema: JobSchema } } },
+    400: problem('Invalid body'),
+    401: problem('No valid API key'),
+    413: problem('Body too large'),
+    503: problem('Service misconfigured'),
+  },
+});
+
+jobRoutes.openapi(createJob, async (c) => {
+  const body = c.req.valid('json');
+  const config = loadConfig(c.env);
+  const repoUrl = checkRepoUrl(body.repo.url, config);
+  const timeoutSeconds = body.timeout_seconds ?? config.jobTimeoutSeconds;
+  if (timeoutSeconds > config.jobMaxTimeoutSeconds) {
+    const message = `must be at most ${config.jobMaxTimeoutSeconds}`;
+    throw new ApiError('invalid_request', `timeout_seconds ${message}`, [{ path: 'timeout_seconds', message }]);
+  }
+  const id = `job_${crypto.randomUUID().replaceAll('-', '')}`;
+  const row = await c.env.JOB.getByName(id).create({
+    id,
+    tenantId: c.var.caller.tenantId,
+    repoUrl,
+    repoRef: body.repo.ref ?? null,
+    command: body.command,
+    timeoutSeconds,
+    snapshot: config.daytona.snapshot,
+    createdAt: Date.now(),
+  });
+  c.header('Location', `/v1/jobs/${id}`);
+  return c.json(toJob(row), 201);
+});
+
+const listJobsRoute = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'List jobs, newest first',
+  security,
+  request: { query: ListJobsQuerySchema },
+  responses: {
+    200: { description: 'A page of jobs', content: { 'application/json': { schema: JobListSchema } } },
+    400: problem('Invalid query'),
+    401: problem('No valid API key'),
+  },
+});
+
+jobRoutes.openapi(listJobsRoute, async (c) => {
+  const query = c.req.valid('query');
+  const { rows, next } = await listJobs(c.env.DB, c.var.caller.tenantId, {
+    limit: query.limit,
+    cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
+    status: query.status,
+  });
+  return c.json({ data: rows.map(toJob), next_cursor: next ? encodeCursor(next) : null }, 200);
+});
+
+const getJob = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'Get a job and its live status',
+  security,
+  request: { params: JobIdParamsSchema },
+  responses: {
+    200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
+    401: problem('No valid API key'),
+    404: problem('No such job'),
+  },
+});
+
+jobRoutes.openapi(getJob, async (c) => {
+  const { id } = c.req.valid('param');
+  const row = await requireJob(c.env, c.var.caller.tenantId, id);
+  // The Job DO holds the live state; D1 may lag it by one write.
+  const live = await c.env.JOB.getByName(id).get();
+  return c.json(toJob(live ?? row), 200);
+});
+
+const getEvents = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  summary: "Read a page of the job's event log",
+  description: 'Pass the returned next_after as after to read on; it is null once the job ended and every event was read.',
+  security,
+  request: { params: JobIdParamsSchema, query: EventsQuerySchema },
+  responses: {
+    200: { description: 'Events', content: { 'application/json': { schema: JobEventPageSchema } } },
+    400: problem('Invalid query'),
+    401: problem('No valid API key'),
+    404: problem('No such job'),
+  },
+});
+
+jobRoutes.openapi(getEvents, async (c) => {
+  const { id } = c.req.valid('param');
+  const { after, limit } = c.req.valid('query');
+  await requireJob(c.env, c.var.caller.tenantId, id);
+  const page = await c.env.JOB.getByName(id).listEvents(after, limit);
+  return c.json(JobEventPageSchema.parse(page), 200);
+});
+
+const streamJob = createRoute({
+  method: 'get',
+  path: '/{id}/stream',
+  summary: "Stream the job's events over a WebSocket",
+  description:
+    'Upgrade to a WebSocket. Each message is one JSON event {seq, type, ts, ...}. Events after `after` are replayed from the log, then new ones follow live; the server closes with 1000 once the job has ended.',
+  security,
+  request: { params: JobIdParamsSchema, query: StreamQuerySchema },
+  responses: {
+    101: { description: 'Switching to the WebSocket protocol' },
+    401: problem('No valid API key'),
+    404: problem('No such job'),
+    426: problem('Not a WebSocket upgrade'),
+  },
+});
+
+jobRoutes.openapi(streamJob, async (c) => {
+  const { id } = c.req.valid('param');
+  const { after } = c.req.valid('query');
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+    throw new ApiError('upgrade_required', 'Connect with a WebSocket client (Upgrade: websocket).');
+  }
+  await requireJob(c.env, c.var.caller.tenantId, id);
+  const url = new URL(`https://job.internal/stream?after=${after}`);
+  const response = await c.env.JOB.getByName(id).fetch(url, { headers: c.req.raw.headers });
+  if (response.status === 429) throw new ApiError('too_many_requests', 'This job has too many watchers; try again later.');
+  return response;
+});

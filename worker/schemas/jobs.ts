@@ -1,0 +1,117 @@
+/**
+ * Request and response schemas of the jobs API. The handlers validate with these and the
+ * OpenAPI document at /openapi.json is generated from them, so the two cannot drift.
+ */
+import { z } from '@hono/zod-openapi';
+
+export const jobStatuses = [
+  'queued',
+  'provisioning',
+  'cloning',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+] as const;
+
+/** Statuses after which a job never changes again. */
+export const terminalStatuses: ReadonlySet<string> = new Set(['succeeded', 'failed', 'timed_out']);
+
+export const JobStatusSchema = z.enum(jobStatuses).openapi('JobStatus');
+
+export const JOB_ID_PATTERN = /^job_[0-9a-f]{32}$/;
+
+export const CreateJobBodySchema = z
+  .strictObject({
+    repo: z.strictObject({
+      url: z
+        .string()
+        .min(1)
+        .max(2048)
+        .openapi({ example: 'https://github.com/octocat/Hello-World.git' }),
+      ref: z
+        .string()
+        .min(1)
+        .max(255)
+        .regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+$/, 'must be a branch or tag name')
+        .optional()
+        .openapi({ example: 'main' }),
+    }),
+    command: z
+      .string()
+      .min(1)
+      .max(16_384)
+      .refine((s) => !s.includes('\0'), 'must not contain NUL characters')
+      .openapi({ description: 'Shell command run in the repository checkout.', example: 'ls -la' }),
+    timeout_seconds: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: 'Wall-clock limit; defaults to the service setting.' }),
+  })
+  .openapi('CreateJob');
+
+export type CreateJobBody = z.infer<typeof CreateJobBodySchema>;
+
+const timestamp = z.iso.datetime().nullable();
+
+export const JobSchema = z
+  .object({
+    id: z.string().openapi({ example: 'job_0f8fad5bd9cb469fa16570867728950e' }),
+    status: JobStatusSchema,
+    repo: z.object({ url: z.string(), ref: z.string().nullable() }),
+    command: z.string(),
+    timeout_seconds: z.number().int(),
+    exit_code: z.number().int().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    created_at: z.iso.datetime(),
+    provisioning_at: timestamp,
+    cloning_at: timestamp,
+    running_at: timestamp,
+    finished_at: timestamp,
+    duration_ms: z.number().int().nullable().openapi({ description: 'From creation to the end.' }),
+    links: z.object({ self: z.string(), events: z.string(), stream: z.string() }),
+  })
+  .openapi('Job');
+
+export type Job = z.infer<typeof JobSchema>;
+
+export const JobListSchema = z
+  .object({ data: z.array(JobSchema), next_cursor: z.string().nullable() })
+  .openapi('JobList');
+
+export const JobEventSchema = z
+  .object({
+    seq: z.number().int().positive(),
+    type: z.enum(['status', 'stdout', 'stderr', 'exit', 'truncated']),
+    ts: z.iso.datetime(),
+  })
+  .catchall(z.unknown())
+  .openapi('JobEvent', {
+    description:
+      'One entry of the job log. `status` carries `status` (and `error`), `stdout`/`stderr` carry `data`, `exit` carries `exit_code`.',
+  });
+
+export const JobEventPageSchema = z
+  .object({ data: z.array(JobEventSchema), next_after: z.number().int().nullable() })
+  .openapi('JobEventPage');
+
+export const JobIdParamsSchema = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'job_0f8fad5bd9cb469fa16570867728950e' }),
+});
+
+export const ListJobsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  status: JobStatusSchema.optional(),
+});
+
+export const EventsQuerySchema = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export const StreamQuerySchema = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+});
