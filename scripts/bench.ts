@@ -1,0 +1,97 @@
+/**
+ * `npm run bench`: latency and throughput of the API on `wrangler dev`, measured with wrk at 50
+ * concurrent connections. Prints median and p99 latency and requests/s of GET /v1/jobs/{id} and
+ * POST /v1/jobs, each next to GET /health measured in the same run.
+ *
+ * Options (environment): BENCH_SECONDS (default 10), BENCH_POST_SECONDS (default 5; every POST
+ * starts a real job in local-daytona, so this phase also loads the machine), BENCH_CONNECTIONS
+ * (default 50).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { startDevStack } from './lib/dev-stack.ts';
+import { createSampleRepo } from './lib/sample-repo.ts';
+
+const run = promisify(execFile);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const postSeconds = Number(process.env.BENCH_POST_SECONDS ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+interface Result {
+  name: string;
+  p50: string;
+  p99: string;
+  rps: string;
+  requests: string;
+  errors: string;
+}
+
+/** Runs wrk and reads its --latency report. */
+async function wrk(name: string, url: string, duration: number, extra: string[] = []): Promise<Result> {
+  const { stdout } = await run(
+    'wrk',
+    ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', ...extra, url],
+    { maxBuffer: 1 << 20 },
+  );
+  const pick = (re: RegExp) => re.exec(stdout)?.[1] ?? '?';
+  const non2xx = pick(/Non-2xx or 3xx responses:\s+(\d+)/);
+  const socketErrors = /Socket errors:(.*)/.exec(stdout)?.[1]?.trim();
+  return {
+    name,
+    p50: pick(/^\s+50%\s+(\S+)/m),
+    p99: pick(/^\s+99%\s+(\S+)/m),
+    rps: pick(/Requests\/sec:\s+(\S+)/),
+    requests: pick(/(\d+) requests in/),
+    errors: [non2xx === '?' ? '0 non-2xx' : `${non2xx} non-2xx`, socketErrors].filter(Boolean).join(', '),
+  };
+}
+
+try {
+  await run('wrk', ['--version']).catch((error: unknown) => {
+    // wrk prints its version and exits 1; only a missing binary is an error.
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') throw error;
+  });
+} catch {
+  console.error('wrk is not installed: apt-get install -y wrk');
+  process.exit(2);
+}
+
+const state = await mkdtemp(join(tmpdir(), 'omni-bench-'));
+const repo = await createSampleRepo(state);
+const stack = await startDevStack({ port: 0, persistTo: join(state, 'wrangler') });
+try {
+  const auth = ['-H', `Authorization: Bearer ${stack.apiKey}`];
+  const body = JSON.stringify({ repo: { url: repo.url }, command: 'true' });
+  const created = await fetch(`${stack.url}/v1/jobs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+    body,
+  });
+  const job = z.object({ id: z.string() }).parse(await created.json());
+  // Warm up: the first requests compile the Worker and open the D1 database.
+  await wrk('warm-up', `${stack.url}/v1/jobs/${job.id}`, 2, auth);
+
+  const script = join(state, 'post.lua');
+  await writeFile(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${stack.apiKey}"\n`,
+  );
+  const results: Result[] = [];
+  results.push(await wrk('GET /health', `${stack.url}/health`, seconds));
+  results.push(await wrk('GET /v1/jobs/{id}', `${stack.url}/v1/jobs/${job.id}`, seconds, auth));
+  results.push(await wrk('GET /health', `${stack.url}/health`, seconds));
+  results.push(await wrk('POST /v1/jobs', `${stack.url}/v1/jobs`, postSeconds, ['-s', script]));
+
+  console.log(`\nwrangler dev on ${stack.url}, wrk -t2 -c${connections}; GET runs ${seconds} s, POST ${postSeconds} s\n`);
+  const header = ['endpoint', 'p50', 'p99', 'req/s', 'requests', 'errors'];
+  const rows = results.map((r) => [r.name, r.p50, r.p99, r.rps, r.requests, r.errors]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of [header, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
+} finally {
+  await stack.stop();
+  await rm(state, { recursive: true, force: true });
+}

@@ -1,0 +1,33 @@
+/** A WebSocket watcher of a job's stream, for Node scripts and tests. */
+import WebSocket from 'ws';
+import { z } from 'zod';
+
+export const streamEventSchema = z.looseObject({
+  seq: z.number(),
+  type: z.string(),
+  ts: z.string(),
+});
+export type StreamEvent = z.infer<typeof streamEventSchema>;
+
+/**
+ * Connects to GET /v1/jobs/{id}/stream and calls `onEvent` for each event until the server
+ * closes the socket; resolves with the close code. The API key travels in a header.
+ */
+export function watchJob(
+  baseUrl: string,
+  apiKey: string,
+  jobId: string,
+  onEvent: (event: StreamEvent) => void,
+  after = 0,
+): Promise<number> {
+  const url = `${baseUrl.replace(/^http/, 'ws')}/v1/jobs/${jobId}/stream?after=${after}`;
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${apiKey}` } });
+    socket.on('message', (data) => onEvent(streamEventSchema.parse(JSON.parse(String(data)))));
+    socket.on('close', (code) => resolve(code));
+    socket.on('error', reject);
+    socket.on('unexpected-response', (_req, res) => {
+      reject(new Error(`stream refused with HTTP ${res.statusCode}`));
+    });
+  });
+}

@@ -1,0 +1,76 @@
+/** The Job DO on its own: failures at creation, eviction mid-run, alarms after the end. */
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { JobSpec } from '../../durable-objects/job/state.ts';
+import { allEvents, newTenant, sandboxesOf, waitForEnd } from './helpers.ts';
+
+function spec(tenantId: string, patch: Partial<JobSpec> = {}): JobSpec {
+  return {
+    id: `job_${crypto.randomUUID().replaceAll('-', '')}`,
+    tenantId,
+    repoUrl: env.FIXTURE_REPO_URL,
+    repoRef: null,
+    command: 'true',
+    timeoutSeconds: 60,
+    snapshot: 'omni-sandbox',
+    createdAt: Date.now(),
+    ...patch,
+  };
+}
+
+describe('JobDO', () => {
+  it('fails with the Daytona error when the sandbox cannot be created, leaving none behind', async () => {
+    const { tenantId, apiKey } = await newTenant();
+    const s = spec(tenantId, { snapshot: 'no-such-snapshot' });
+    await env.JOB.getByName(s.id).create(s);
+    const job = await waitForEnd(apiKey, s.id);
+    expect(job.status).toBe('failed');
+    expect(job.error?.code).toBe('sandbox_create_failed');
+    expect(job.error?.message).toMatch(/^Could not create the sandbox: .*no-such-snapshot/);
+    expect(await sandboxesOf(s.id)).toEqual([]);
+  });
+
+  it('is idempotent: creating the same job twice keeps the first', async () => {
+    const { tenantId, apiKey } = await newTenant();
+    const s = spec(tenantId, { command: 'echo once' });
+    const stub = env.JOB.getByName(s.id);
+    const first = await stub.create(s);
+    const second = await stub.create({ ...s, command: 'echo twice' });
+    expect(second.command).toBe('echo once');
+    expect(second.createdAt).toBe(first.createdAt);
+    await waitForEnd(apiKey, s.id);
+    const stdout = (await allEvents(apiKey, s.id)).filter((e) => e.type === 'stdout');
+    expect(stdout.map((e) => e.data)).toEqual(['once\n']);
+  });
+
+  it('loses and duplicates no output when evicted while the command runs', async () => {
+    const { tenantId, apiKey } = await newTenant();
+    const s = spec(tenantId, { command: './count.sh 8 0.25' });
+    const stub = env.JOB.getByName(s.id);
+    await stub.create(s);
+    await expect
+      .poll(async () => (await stub.listEvents(0, 100)).data.filter((e) => e.type === 'stdout').length, {
+        timeout: 30_000,
+      })
+      .toBeGreaterThanOrEqual(2);
+    await evictDurableObject(stub);
+    const job = await waitForEnd(apiKey, s.id);
+    expect(job.status).toBe('succeeded');
+    const stdout = (await allEvents(apiKey, s.id)).filter((e) => e.type === 'stdout').map((e) => e.data);
+    expect(stdout.join('')).toBe([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `step ${i}\n`).join(''));
+  });
+
+  it('does nothing more once the job has ended and its sandbox is gone', async () => {
+    const { tenantId, apiKey } = await newTenant();
+    const s = spec(tenantId);
+    const stub = env.JOB.getByName(s.id);
+    await stub.create(s);
+    await waitForEnd(apiKey, s.id);
+    await expect
+      .poll(() => runInDurableObject(stub, (_, state) => state.storage.getAlarm()), { timeout: 20_000 })
+      .toBeNull();
+    const before = await stub.listEvents(0, 1000);
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    expect(await stub.listEvents(0, 1000)).toEqual(before);
+  });
+});
