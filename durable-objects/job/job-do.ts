@@ -39,7 +39,7 @@ import {
 } from './daytona.ts';
 import { acceptWatcher, broadcast, closeAll, closeQuietly, MAX_WATCHERS } from './sockets.ts';
 import { initialState, toRow, type JobSpec, type JobState } from './state.ts';
-import { JobStorage, type Deadline, type JobEvent } from './storage.ts';
+import { JobStorage, type Deadline, type EventBody, type JobEvent } from './storage.ts';
 
 type Outcome = Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> & { exitCode?: number };
 
@@ -432,7 +432,7 @@ export class JobDO extends DurableObject<Env> {
 }
 
 /** The body of a `status` event. */
-function statusBody(state: JobState): Record<string, unknown> {
+function statusBody(state: JobState): EventBody {
   return {
     status: state.status,
     ...(state.errorCode ? { error: { code: state.errorCode, message: state.errorMessage } } : {}),

@@ -16,13 +16,23 @@ const migrations: readonly string[] = [
 export const eventTypes = ['status', 'stdout', 'stderr', 'exit', 'truncated'] as const;
 export type EventType = (typeof eventTypes)[number];
 
+const eventBodySchema = z.strictObject({
+  /** stdout / stderr */
+  data: z.string().optional(),
+  /** status */
+  status: z.string().optional(),
+  error: z.object({ code: z.string(), message: z.string().nullable() }).optional(),
+  /** exit */
+  exit_code: z.number().optional(),
+  /** truncated */
+  limit_chars: z.number().optional(),
+});
+
+/** The type-specific fields of an event. */
+export type EventBody = z.infer<typeof eventBodySchema>;
+
 /** One entry of the job's log as clients see it. */
-export interface JobEvent {
-  seq: number;
-  type: EventType;
-  ts: string;
-  [field: string]: unknown;
-}
+export type JobEvent = EventBody & { seq: number; type: EventType; ts: string };
 
 export const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync'] as const;
 export type DeadlineKind = (typeof deadlineKinds)[number];
@@ -47,7 +57,6 @@ const deadlineRowSchema = z.object({
   attempts: z.number(),
   token: z.string(),
 });
-const bodySchema = z.record(z.string(), z.unknown());
 
 /** Typed access to one Job DO's SQLite database. */
 export class JobStorage {
@@ -90,7 +99,7 @@ export class JobStorage {
   }
 
   /** Appends an event and returns it as clients see it. */
-  appendEvent(type: EventType, ts: number, body: Record<string, unknown>): JobEvent {
+  appendEvent(type: EventType, ts: number, body: EventBody): JobEvent {
     const row = this.sql
       .exec('INSERT INTO events (type, ts, body) VALUES (?, ?, ?) RETURNING seq', type, ts, JSON.stringify(body))
       .one();
@@ -104,7 +113,7 @@ export class JobStorage {
       .toArray()
       .map((raw) => {
         const row = eventRowSchema.parse(raw);
-        const body = bodySchema.parse(JSON.parse(row.body));
+        const body = eventBodySchema.parse(JSON.parse(row.body));
         return { ...body, seq: row.seq, type: row.type, ts: new Date(row.ts).toISOString() };
       });
   }

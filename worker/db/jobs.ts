@@ -5,11 +5,8 @@ import { jobs, type JobRow, type JobStatus } from './schema.ts';
 
 /** Inserts or replaces the row of a job (the Job DO is its only writer). */
 export async function upsertJob(d1: D1Database, row: JobRow): Promise<void> {
-  const { id, ...rest } = row;
-  await drizzle(d1)
-    .insert(jobs)
-    .values(row)
-    .onConflictDoUpdate({ target: jobs.id, set: rest });
+  const { id: _id, ...rest } = row;
+  await drizzle(d1).insert(jobs).values(row).onConflictDoUpdate({ target: jobs.id, set: rest });
 }
 
 /** The tenant's job with this id, or null. */
