@@ -31,7 +31,12 @@ interface Result {
 }
 
 /** Runs wrk and reads its --latency report. */
-async function wrk(name: string, url: string, duration: number, extra: string[] = []): Promise<Result> {
+async function wrk(
+  name: string,
+  url: string,
+  duration: number,
+  extra: string[] = [],
+): Promise<Result> {
   const { stdout } = await run(
     'wrk',
     ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', ...extra, url],
@@ -46,7 +51,9 @@ async function wrk(name: string, url: string, duration: number, extra: string[] 
     p99: pick(/^\s+99%\s+(\S+)/m),
     rps: pick(/Requests\/sec:\s+(\S+)/),
     requests: pick(/(\d+) requests in/),
-    errors: [non2xx === '?' ? '0 non-2xx' : `${non2xx} non-2xx`, socketErrors].filter(Boolean).join(', '),
+    errors: [non2xx === '?' ? '0 non-2xx' : `${non2xx} non-2xx`, socketErrors]
+      .filter(Boolean)
+      .join(', '),
   };
 }
 
@@ -86,11 +93,14 @@ try {
   results.push(await wrk('GET /health', `${stack.url}/health`, seconds));
   results.push(await wrk('POST /v1/jobs', `${stack.url}/v1/jobs`, postSeconds, ['-s', script]));
 
-  console.log(`\nwrangler dev on ${stack.url}, wrk -t2 -c${connections}; GET runs ${seconds} s, POST ${postSeconds} s\n`);
+  console.log(
+    `\nwrangler dev on ${stack.url}, wrk -t2 -c${connections}; GET runs ${seconds} s, POST ${postSeconds} s\n`,
+  );
   const header = ['endpoint', 'p50', 'p99', 'req/s', 'requests', 'errors'];
   const rows = results.map((r) => [r.name, r.p50, r.p99, r.rps, r.requests, r.errors]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of [header, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
+  for (const row of [header, ...rows])
+    console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
 } finally {
   await stack.stop();
   await rm(state, { recursive: true, force: true });

@@ -26,7 +26,8 @@ const stack = await startDevStack({ port: 0, persistTo: join(state, 'wrangler') 
 let exitCode = 1;
 try {
   console.log(`Omni is running at ${stack.url}\n`);
-  const command = 'echo "on commit $(git log --oneline -1)"; ./count.sh 5 0.4; echo "a line on stderr" >&2';
+  const command =
+    'echo "on commit $(git log --oneline -1)"; ./count.sh 5 0.4; echo "a line on stderr" >&2';
   const res = await fetch(`${stack.url}/v1/jobs`, {
     method: 'POST',
     headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
@@ -38,14 +39,21 @@ try {
 
   await watchJob(stack.url, stack.apiKey, created.id, (event) => {
     if (event.type === 'stdout' && typeof event.data === 'string') process.stdout.write(event.data);
-    else if (event.type === 'stderr' && typeof event.data === 'string') process.stderr.write(event.data);
+    else if (event.type === 'stderr' && typeof event.data === 'string')
+      process.stderr.write(event.data);
     else if (event.type === 'status') console.log(`[${event.ts}] status: ${String(event.status)}`);
   });
 
-  const job = jobSchema.parse(await (await fetch(`${stack.url}/v1/jobs/${created.id}`, {
-    headers: { authorization: `Bearer ${stack.apiKey}` },
-  })).json());
-  console.log(`\nJob ${job.id}: ${job.status}, exit code ${job.exit_code ?? 'none'}, ${job.duration_ms ?? '?'} ms`);
+  const job = jobSchema.parse(
+    await (
+      await fetch(`${stack.url}/v1/jobs/${created.id}`, {
+        headers: { authorization: `Bearer ${stack.apiKey}` },
+      })
+    ).json(),
+  );
+  console.log(
+    `\nJob ${job.id}: ${job.status}, exit code ${job.exit_code ?? 'none'}, ${job.duration_ms ?? '?'} ms`,
+  );
   if (job.error) console.log(`Error: ${job.error.message}`);
   exitCode = job.status === 'succeeded' ? 0 : 1;
 } finally {

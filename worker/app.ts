@@ -26,16 +26,25 @@ export function createApp(): OpenAPIHono<AppEnv> {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError('payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+        throw new ApiError(
+          'payload_too_large',
+          `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+        );
       },
     }),
   );
   app.use('/v1/*', async (c, next) => {
     const method = c.req.method;
-    if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && c.req.header('content-length') !== '0') {
+    if (
+      (method === 'POST' || method === 'PUT' || method === 'PATCH') &&
+      c.req.header('content-length') !== '0'
+    ) {
       const type = c.req.header('content-type') ?? '';
       if (!/^application\/json\b/i.test(type)) {
-        throw new ApiError('unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
+        throw new ApiError(
+          'unsupported_media_type',
+          'Send the body as JSON with "Content-Type: application/json".',
+        );
       }
     }
     await next();

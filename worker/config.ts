@@ -50,7 +50,10 @@ export function loadConfig(env: object): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const setting = issue?.path.join('.') ?? 'unknown';
-    throw new ApiError('misconfigured', `The setting ${setting} is missing or invalid: ${issue?.message ?? ''}`);
+    throw new ApiError(
+      'misconfigured',
+      `The setting ${setting} is missing or invalid: ${issue?.message ?? ''}`,
+    );
   }
   const e = parsed.data;
   if (e.ENVIRONMENT !== 'development' && isLoopbackHost(new URL(e.DAYTONA_API_URL).hostname)) {

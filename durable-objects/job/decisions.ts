@@ -82,7 +82,9 @@ export function splitChunk(chunk: string, max = MAX_EVENT_CHARS): string[] {
 }
 
 /** How a failed command or step ends the job. */
-export function commandOutcome(exitCode: number): Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> {
+export function commandOutcome(
+  exitCode: number,
+): Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> {
   return exitCode === 0
     ? { status: 'succeeded', errorCode: null, errorMessage: null }
     : {

@@ -128,9 +128,7 @@ export class JobDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const handled = new Set<string>();
     for (;;) {
-      const due = this.store
-        .deadlines()
-        .find((d) => d.dueAt <= Date.now() && !handled.has(d.kind));
+      const due = this.store.deadlines().find((d) => d.dueAt <= Date.now() && !handled.has(d.kind));
       if (!due) break;
       handled.add(due.kind);
       await this.runDeadline(due);
@@ -159,7 +157,12 @@ export class JobDO extends DurableObject<Env> {
     } catch (error) {
       const attempts = deadline.attempts + 1;
       const limit = deadline.kind === 'sync' ? MAX_SYNC_ATTEMPTS : MAX_CLEANUP_ATTEMPTS;
-      const fields = { job_id: this.state?.id, deadline: deadline.kind, attempts, ...errorFields(error) };
+      const fields = {
+        job_id: this.state?.id,
+        deadline: deadline.kind,
+        attempts,
+        ...errorFields(error),
+      };
       if (attempts >= limit) {
         log('error', 'deadline handler gave up', fields);
         this.store.clearDeadline(deadline);
@@ -225,7 +228,11 @@ export class JobDO extends DurableObject<Env> {
           autoStopMinutes: autoStopMinutes(current.timeoutSeconds),
           mayExist,
         });
-        await this.transition({ status: 'cloning', cloningAt: Date.now(), sandboxId: this.sandbox.id });
+        await this.transition({
+          status: 'cloning',
+          cloningAt: Date.now(),
+          sandboxId: this.sandbox.id,
+        });
         return true;
       }
       case 'clone': {
@@ -264,7 +271,11 @@ export class JobDO extends DurableObject<Env> {
    * Follows the command's log until it ends or `until`, storing each new chunk as an event.
    * Returns the exit code, or null if the command was still running when following stopped.
    */
-  private async followLog(sandbox: Sandbox, state: JobState, until: number): Promise<number | null> {
+  private async followLog(
+    sandbox: Sandbox,
+    state: JobState,
+    until: number,
+  ): Promise<number | null> {
     const cmdId = state.cmdId;
     if (cmdId === null) return null;
     const generation = ++this.followGeneration;
@@ -308,7 +319,9 @@ export class JobDO extends DurableObject<Env> {
     const kept = fresh.slice(0, Math.max(0, MAX_OUTPUT_CHARS - state.storedOutputChars));
     const truncateNow = kept.length < fresh.length && !state.outputTruncated;
     const events = this.store.transaction(() => {
-      const appended = splitChunk(kept).map((data) => this.store.appendEvent(stream, now, { data }));
+      const appended = splitChunk(kept).map((data) =>
+        this.store.appendEvent(stream, now, { data }),
+      );
       if (truncateNow) {
         appended.push(this.store.appendEvent('truncated', now, { limit_chars: MAX_OUTPUT_CHARS }));
       }
@@ -390,7 +403,10 @@ export class JobDO extends DurableObject<Env> {
     try {
       await upsertJob(this.env.DB, toRow(state));
     } catch (error) {
-      log('warn', 'could not mirror job to D1; will retry', { job_id: state.id, ...errorFields(error) });
+      log('warn', 'could not mirror job to D1; will retry', {
+        job_id: state.id,
+        ...errorFields(error),
+      });
       this.store.setDeadline('sync', Date.now() + retryDelayMs(1));
     }
   }
@@ -405,7 +421,10 @@ export class JobDO extends DurableObject<Env> {
       this.sandbox = null;
     }
     this.save({ ...this.requireState(), sandboxDeleted: true });
-    log('info', 'sandbox deleted', { job_id: state.id, sandbox: state.sandboxId ?? state.sandboxName });
+    log('info', 'sandbox deleted', {
+      job_id: state.id,
+      sandbox: state.sandboxId ?? state.sandboxName,
+    });
   }
 
   // ---- Helpers ------------------------------------------------------------------------------
@@ -456,6 +475,10 @@ function stepFailure(step: Step, state: JobState, error: unknown): Outcome {
         errorMessage: `Could not clone ${state.repoUrl}${state.repoRef ? ` at ${state.repoRef}` : ''}: ${reason}`,
       };
     default:
-      return { status: 'failed', errorCode: 'sandbox_error', errorMessage: `The sandbox failed: ${reason}` };
+      return {
+        status: 'failed',
+        errorCode: 'sandbox_error',
+        errorMessage: `The sandbox failed: ${reason}`,
+      };
   }
 }

@@ -101,7 +101,12 @@ export class JobStorage {
   /** Appends an event and returns it as clients see it. */
   appendEvent(type: EventType, ts: number, body: EventBody): JobEvent {
     const row = this.sql
-      .exec('INSERT INTO events (type, ts, body) VALUES (?, ?, ?) RETURNING seq', type, ts, JSON.stringify(body))
+      .exec(
+        'INSERT INTO events (type, ts, body) VALUES (?, ?, ?) RETURNING seq',
+        type,
+        ts,
+        JSON.stringify(body),
+      )
       .one();
     return { ...body, seq: Number(row.seq), type, ts: new Date(ts).toISOString() };
   }
@@ -109,7 +114,11 @@ export class JobStorage {
   /** Up to `limit` events with a seq greater than `after`, oldest first. */
   eventsAfter(after: number, limit: number): JobEvent[] {
     return this.sql
-      .exec('SELECT seq, type, ts, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?', after, limit)
+      .exec(
+        'SELECT seq, type, ts, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+        after,
+        limit,
+      )
       .toArray()
       .map((raw) => {
         const row = eventRowSchema.parse(raw);

@@ -10,7 +10,9 @@ import { startLocalDaytona, type LocalDaytona } from '../../local-daytona/server
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../worker/lib/api-keys.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const wranglerBin = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url));
+const wranglerBin = fileURLToPath(
+  new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url),
+);
 
 export const DEV_TENANT_ID = 'ten_development';
 
@@ -58,7 +60,9 @@ function wrangler(args: string[]): Promise<string> {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`wrangler ${args[0]} failed (${code}):\n${output}`)),
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`wrangler ${args[0]} failed (${code}):\n${output}`)),
     );
   });
 }
@@ -78,10 +82,15 @@ async function prepareDatabase(persistTo: string): Promise<string> {
   return apiKey;
 }
 
-async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
+async function waitForHealth(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output()}`);
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited (${child.exitCode}):\n${output()}`);
     try {
       const res = await fetch(`${url}/health`);
       if (res.ok) return;

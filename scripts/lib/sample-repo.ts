@@ -33,7 +33,10 @@ export async function createSampleRepo(parent = tmpdir()): Promise<SampleRepo> {
       },
     });
   await git('init', '--quiet', '--initial-branch=main');
-  await writeFile(join(path, 'README.md'), '# Sample repository\n\nCloned by Omni jobs in the demo and the tests.\n');
+  await writeFile(
+    join(path, 'README.md'),
+    '# Sample repository\n\nCloned by Omni jobs in the demo and the tests.\n',
+  );
   await writeFile(
     join(path, 'count.sh'),
     '#!/usr/bin/env bash\n# Prints one line per step, with a pause, so output arrives over time.\nfor i in $(seq 1 "${1:-3}"); do echo "step $i"; sleep "${2:-0.2}"; done\n',

@@ -9,6 +9,8 @@ export const streamEventSchema = z.looseObject({
 });
 export type StreamEvent = z.infer<typeof streamEventSchema>;
 
+const terminal = new Set(['succeeded', 'failed', 'timed_out']);
+
 /**
  * Connects to GET /v1/jobs/{id}/stream and calls `onEvent` for each event until the server
  * closes the socket; resolves with the close code. The API key travels in a header.
@@ -23,8 +25,23 @@ export function watchJob(
   const url = `${baseUrl.replace(/^http/, 'ws')}/v1/jobs/${jobId}/stream?after=${after}`;
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { headers: { authorization: `Bearer ${apiKey}` } });
-    socket.on('message', (data) => onEvent(streamEventSchema.parse(JSON.parse(String(data)))));
-    socket.on('close', (code) => resolve(code));
+    let poll: ReturnType<typeof setInterval> | undefined;
+    socket.on('message', (data) => {
+      const event = streamEventSchema.parse(JSON.parse(String(data)));
+      onEvent(event);
+      if (event.type === 'status' && terminal.has(String(event.status)) && !poll) {
+        // The server closes right after the final status. Under `wrangler dev` the TCP
+        // connection then lingers for seconds after the close handshake, so once the close
+        // frame is in (readyState CLOSING), drop the connection instead of waiting for it.
+        poll = setInterval(() => {
+          if (socket.readyState === WebSocket.CLOSING) socket.terminate();
+        }, 10);
+      }
+    });
+    socket.on('close', (code) => {
+      clearInterval(poll);
+      resolve(code);
+    });
     socket.on('error', reject);
     socket.on('unexpected-response', (_req, res) => {
       reject(new Error(`stream refused with HTTP ${res.statusCode}`));

@@ -14,9 +14,19 @@ let sandbox: Sandbox;
 function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state !== 'Z' && state !== 'X';
   } catch {
     return false;
+  }
+}
+
+/** Polls `condition` until it holds; `ms` is only an upper bound against hanging forever. */
+async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -129,8 +139,44 @@ describe('sessions', () => {
     expect(isAlive(pid)).toBe(true);
     await sandbox.process.deleteSession('doomed');
     await f.done;
-    expect(isAlive(pid)).toBe(false);
+    // The kill is asynchronous; the process must be gone shortly (it would live 300 s).
+    await waitFor(() => !isAlive(pid));
     await expect(sandbox.process.getSession('doomed')).rejects.toBeInstanceOf(DaytonaNotFoundError);
+  });
+
+  it('keeps stdin open for async commands and feeds it sendSessionCommandInput', async () => {
+    await sandbox.process.createSession('stdin');
+    const { cmdId } = await sandbox.process.executeSessionCommand('stdin', {
+      command: 'echo waiting; read line; echo "got $line"',
+      runAsync: true,
+    });
+    const f = follow('stdin', cmdId);
+    await f.seen('waiting');
+    await sandbox.process.sendSessionCommandInput('stdin', cmdId, 'hello\n');
+    await f.done;
+    expect(f.stdout()).toBe('waiting\ngot hello\n');
+    // A synchronous command sees EOF on stdin at once, as with the daemon.
+    const sync = await sandbox.process.executeSessionCommand('stdin', {
+      command: 'cat; echo eof',
+    });
+    expect(sync.stdout).toBe('eof\n');
+  });
+
+  it('without follow=true sends the log so far and closes normally', async () => {
+    await sandbox.process.createSession('nofollow');
+    const { cmdId } = await sandbox.process.executeSessionCommand('nofollow', {
+      command: 'echo hi; echo ho >&2',
+    });
+    const url = `${server.toolboxUrl.replace(/^http/, 'ws')}/${sandbox.id}/process/session/nofollow/command/${cmdId}/logs`;
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${server.apiKey}` } });
+    const frames: Buffer[] = [];
+    ws.on('message', (data: Buffer) => frames.push(data));
+    const code = await new Promise<number>((resolve) => ws.once('close', resolve));
+    expect(code).toBe(1000);
+    // stdout and stderr are separate pipes, so their relative order is not fixed.
+    expect(['\x01\x01\x01hi\n\x02\x02\x02ho\n', '\x02\x02\x02ho\n\x01\x01\x01hi\n']).toContain(
+      Buffer.concat(frames).toString('latin1'),
+    );
   });
 
   it('authenticates log websockets by API key or preview token and echoes the SDK subprotocol', async () => {

@@ -12,19 +12,35 @@ export async function newTenant(): Promise<{ tenantId: string; apiKey: string }>
   const apiKey = generateApiKey();
   const now = Date.now();
   await env.DB.batch([
-    env.DB.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)').bind(tenantId, 'test', now),
+    env.DB.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)').bind(
+      tenantId,
+      'test',
+      now,
+    ),
     env.DB.prepare(
       'INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).bind(`key_${crypto.randomUUID()}`, tenantId, 'test', apiKeyPrefix(apiKey), await hashApiKey(apiKey), now),
+    ).bind(
+      `key_${crypto.randomUUID()}`,
+      tenantId,
+      'test',
+      apiKeyPrefix(apiKey),
+      await hashApiKey(apiKey),
+      now,
+    ),
   ]);
   return { tenantId, apiKey };
 }
 
 /** Calls the Worker like a client would. */
-export function api(path: string, apiKey: string | null, init: RequestInit = {}): Promise<Response> {
+export function api(
+  path: string,
+  apiKey: string | null,
+  init: RequestInit = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   if (apiKey) headers.set('authorization', `Bearer ${apiKey}`);
-  if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  if (init.body !== undefined && !headers.has('content-type'))
+    headers.set('content-type', 'application/json');
   return exports.default.fetch(new Request(`https://omni.test${path}`, { ...init, headers }));
 }
 
@@ -50,7 +66,10 @@ export async function waitForEnd(apiKey: string, id: string): Promise<Job> {
 }
 
 /** Every event of a job, read page by page through GET /v1/jobs/{id}/events. */
-export async function allEvents(apiKey: string, id: string): Promise<Array<Record<string, unknown>>> {
+export async function allEvents(
+  apiKey: string,
+  id: string,
+): Promise<Array<Record<string, unknown>>> {
   const events: Array<Record<string, unknown>> = [];
   let after = 0;
   for (;;) {

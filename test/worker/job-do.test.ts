@@ -1,5 +1,10 @@
 /** The Job DO on its own: failures at creation, eviction mid-run, alarms after the end. */
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import {
+  env,
+  evictDurableObject,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../durable-objects/job/state.ts';
 import { allEvents, newTenant, sandboxesOf, waitForEnd } from './helpers.ts';
@@ -49,14 +54,19 @@ describe('JobDO', () => {
     const stub = env.JOB.getByName(s.id);
     await stub.create(s);
     await expect
-      .poll(async () => (await stub.listEvents(0, 100)).data.filter((e) => e.type === 'stdout').length, {
-        timeout: 30_000,
-      })
+      .poll(
+        async () => (await stub.listEvents(0, 100)).data.filter((e) => e.type === 'stdout').length,
+        {
+          timeout: 30_000,
+        },
+      )
       .toBeGreaterThanOrEqual(2);
     await evictDurableObject(stub);
     const job = await waitForEnd(apiKey, s.id);
     expect(job.status).toBe('succeeded');
-    const stdout = (await allEvents(apiKey, s.id)).filter((e) => e.type === 'stdout').map((e) => e.data);
+    const stdout = (await allEvents(apiKey, s.id))
+      .filter((e) => e.type === 'stdout')
+      .map((e) => e.data);
     expect(stdout.join('')).toBe([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `step ${i}\n`).join(''));
   });
 
@@ -67,7 +77,9 @@ describe('JobDO', () => {
     await stub.create(s);
     await waitForEnd(apiKey, s.id);
     await expect
-      .poll(() => runInDurableObject(stub, (_, state) => state.storage.getAlarm()), { timeout: 20_000 })
+      .poll(() => runInDurableObject(stub, (_, state) => state.storage.getAlarm()), {
+        timeout: 20_000,
+      })
       .toBeNull();
     const before = await stub.listEvents(0, 1000);
     expect(await runDurableObjectAlarm(stub)).toBe(false);

@@ -13,7 +13,10 @@ describe('a job that succeeds', () => {
   it('answers 201 queued at once, then runs the command in a clone and keeps its output', async () => {
     const res = await api('/v1/jobs', apiKey, {
       method: 'POST',
-      body: JSON.stringify({ repo: { url: env.FIXTURE_REPO_URL }, command: 'cat README.md; ./count.sh 3 0.05; echo oops >&2' }),
+      body: JSON.stringify({
+        repo: { url: env.FIXTURE_REPO_URL },
+        command: 'cat README.md; ./count.sh 3 0.05; echo oops >&2',
+      }),
     });
     expect(res.status).toBe(201);
     const created = JobSchema.parse(await res.json());
@@ -26,7 +29,8 @@ describe('a job that succeeds', () => {
     expect(job.status).toBe('succeeded');
     expect(job.exit_code).toBe(0);
     expect(job.error).toBeNull();
-    for (const t of [job.provisioning_at, job.cloning_at, job.running_at, job.finished_at]) expect(t).not.toBeNull();
+    for (const t of [job.provisioning_at, job.cloning_at, job.running_at, job.finished_at])
+      expect(t).not.toBeNull();
     expect(job.duration_ms).toBeGreaterThan(0);
 
     const events = await allEvents(apiKey, created.id);
@@ -39,9 +43,19 @@ describe('a job that succeeds', () => {
       'running',
       'succeeded',
     ]);
-    const stdout = events.filter((e) => e.type === 'stdout').map((e) => e.data).join('');
-    expect(stdout).toBe('# Sample repository\n\nCloned by Omni jobs in the demo and the tests.\nstep 1\nstep 2\nstep 3\n');
-    expect(events.filter((e) => e.type === 'stderr').map((e) => e.data).join('')).toBe('oops\n');
+    const stdout = events
+      .filter((e) => e.type === 'stdout')
+      .map((e) => e.data)
+      .join('');
+    expect(stdout).toBe(
+      '# Sample repository\n\nCloned by Omni jobs in the demo and the tests.\nstep 1\nstep 2\nstep 3\n',
+    );
+    expect(
+      events
+        .filter((e) => e.type === 'stderr')
+        .map((e) => e.data)
+        .join(''),
+    ).toBe('oops\n');
     expect(events.find((e) => e.type === 'exit')?.exit_code).toBe(0);
 
     // The sandbox is gone once the job ended (cleanup runs right after the final status).
@@ -55,7 +69,9 @@ describe('a job that succeeds', () => {
     });
     const job = await waitForEnd(apiKey, created.id);
     expect(job.status).toBe('succeeded');
-    const stdout = (await allEvents(apiKey, created.id)).filter((e) => e.type === 'stdout').map((e) => e.data);
+    const stdout = (await allEvents(apiKey, created.id))
+      .filter((e) => e.type === 'stdout')
+      .map((e) => e.data);
     expect(stdout.join('')).toBe('only on the feature branch\n');
   });
 });
@@ -69,10 +85,23 @@ describe('jobs that fail', () => {
     const job = await waitForEnd(apiKey, created.id);
     expect(job.status).toBe('failed');
     expect(job.exit_code).toBe(3);
-    expect(job.error).toEqual({ code: 'command_failed', message: 'The command exited with code 3.' });
+    expect(job.error).toEqual({
+      code: 'command_failed',
+      message: 'The command exited with code 3.',
+    });
     const events = await allEvents(apiKey, created.id);
-    expect(events.filter((e) => e.type === 'stdout').map((e) => e.data).join('')).toBe('before\n');
-    expect(events.filter((e) => e.type === 'stderr').map((e) => e.data).join('')).toBe('broken\n');
+    expect(
+      events
+        .filter((e) => e.type === 'stdout')
+        .map((e) => e.data)
+        .join(''),
+    ).toBe('before\n');
+    expect(
+      events
+        .filter((e) => e.type === 'stderr')
+        .map((e) => e.data)
+        .join(''),
+    ).toBe('broken\n');
     await expect.poll(() => sandboxesOf(created.id), { timeout: 20_000 }).toEqual([]);
   });
 
@@ -84,7 +113,9 @@ describe('jobs that fail', () => {
     expect(job.exit_code).toBeNull();
     expect(job.error?.code).toBe('clone_failed');
     expect(job.error?.message).toContain(`Could not clone ${missing}`);
-    expect(job.error?.message).toMatch(/does not exist|not found|not appear to be a git repository/i);
+    expect(job.error?.message).toMatch(
+      /does not exist|not found|not appear to be a git repository/i,
+    );
     await expect.poll(() => sandboxesOf(created.id), { timeout: 20_000 }).toEqual([]);
   });
 

@@ -54,9 +54,12 @@ describe('GET /v1/jobs', () => {
     expect((await api(`/v1/jobs/${job.id}/events`, other.apiKey)).status).toBe(404);
   });
 
-  it.each(['?limit=0', '?limit=101', '?status=done', '?cursor=bm9wZQ', '?sort=asc'])('rejects %s', async (query) => {
-    const res = await api(`/v1/jobs${query}`, apiKey);
-    expect(res.status).toBe(400);
-    expect(res.headers.get('content-type')).toBe('application/problem+json');
-  });
+  it.each(['?limit=0', '?limit=101', '?status=done', '?cursor=bm9wZQ', '?sort=asc'])(
+    'rejects %s',
+    async (query) => {
+      const res = await api(`/v1/jobs${query}`, apiKey);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    },
+  );
 });

@@ -46,7 +46,10 @@ function expectContiguous(events: Event[], from: number) {
 
 describe('live stream', () => {
   it('streams every event live to several watchers, then closes with 1000', async () => {
-    const job = await createJob(apiKey, { repo: { url: env.FIXTURE_REPO_URL }, command: './count.sh 5 0.2' });
+    const job = await createJob(apiKey, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      command: './count.sh 5 0.2',
+    });
     const first = await watch(job.id);
     const second = await watch(job.id);
     expect(await first.closed).toBe(1000);
@@ -54,16 +57,22 @@ describe('live stream', () => {
 
     expectContiguous(first.events, 1);
     expect(second.events).toEqual(first.events);
-    expect(first.events.filter((e) => e.type === 'stdout').map((e) => e.data).join('')).toBe(
-      'step 1\nstep 2\nstep 3\nstep 4\nstep 5\n',
-    );
+    expect(
+      first.events
+        .filter((e) => e.type === 'stdout')
+        .map((e) => e.data)
+        .join(''),
+    ).toBe('step 1\nstep 2\nstep 3\nstep 4\nstep 5\n');
     expect(first.events.at(-1)).toMatchObject({ type: 'status', status: 'succeeded' });
     // The stream and the events endpoint read the same log.
     expect(first.events).toEqual(await allEvents(apiKey, job.id));
   });
 
   it('resumes after a seq while the job runs, with no gap and no duplicate', async () => {
-    const job = await createJob(apiKey, { repo: { url: env.FIXTURE_REPO_URL }, command: './count.sh 6 0.2' });
+    const job = await createJob(apiKey, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      command: './count.sh 6 0.2',
+    });
     const full = await watch(job.id);
     // Wait until a few events exist, then join late from the middle of the log.
     await expect.poll(() => full.events.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(4);
@@ -75,7 +84,10 @@ describe('live stream', () => {
   });
 
   it('replays a finished job after a seq and closes', async () => {
-    const job = await createJob(apiKey, { repo: { url: env.FIXTURE_REPO_URL }, command: 'echo done' });
+    const job = await createJob(apiKey, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      command: 'echo done',
+    });
     await waitForEnd(apiKey, job.id);
     const all = await allEvents(apiKey, job.id);
     const replay = await watch(job.id, 2);

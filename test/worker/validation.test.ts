@@ -59,11 +59,19 @@ describe('POST /v1/jobs bodies', () => {
   });
 
   it('rejects a body that is not JSON', async () => {
-    await expectProblem(await post('repo=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+    await expectProblem(
+      await post('repo=x', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'unsupported_media_type',
+    );
   });
 
   it('names missing fields', async () => {
-    const problem = await expectProblem(await post(JSON.stringify({ repo: {} })), 400, 'invalid_request');
+    const problem = await expectProblem(
+      await post(JSON.stringify({ repo: {} })),
+      400,
+      'invalid_request',
+    );
     const paths = problem.errors?.map((e) => e.path);
     expect(paths).toContain('repo.url');
     expect(paths).toContain('command');
@@ -87,7 +95,11 @@ describe('POST /v1/jobs bodies', () => {
   });
 
   it('rejects a command over the length limit', async () => {
-    const problem = await expectProblem(await post(JSON.stringify({ ...valid(), command: 'x'.repeat(20_000) })), 400, 'invalid_request');
+    const problem = await expectProblem(
+      await post(JSON.stringify({ ...valid(), command: 'x'.repeat(20_000) })),
+      400,
+      'invalid_request',
+    );
     expect(problem.errors?.[0]?.path).toBe('command');
   });
 
@@ -100,14 +112,23 @@ describe('POST /v1/jobs bodies', () => {
     ['https://evil.example/o/r.git', 'allowed hosts'],
     ['not a url', 'absolute URL'],
   ])('rejects the repository URL %s', async (url, message) => {
-    const problem = await expectProblem(await post(JSON.stringify({ repo: { url }, command: 'true' })), 400, 'invalid_request');
+    const problem = await expectProblem(
+      await post(JSON.stringify({ repo: { url }, command: 'true' })),
+      400,
+      'invalid_request',
+    );
     expect(problem.errors?.[0]?.path).toBe('repo.url');
     expect(problem.detail).toContain(message);
   });
 
   it('rejects a ref that is not a branch or tag name', async () => {
     const problem = await expectProblem(
-      await post(JSON.stringify({ repo: { url: env.FIXTURE_REPO_URL, ref: '--upload-pack=evil' }, command: 'true' })),
+      await post(
+        JSON.stringify({
+          repo: { url: env.FIXTURE_REPO_URL, ref: '--upload-pack=evil' },
+          command: 'true',
+        }),
+      ),
       400,
       'invalid_request',
     );
@@ -115,7 +136,11 @@ describe('POST /v1/jobs bodies', () => {
   });
 
   it('rejects a timeout above the maximum', async () => {
-    const problem = await expectProblem(await post(JSON.stringify({ ...valid(), timeout_seconds: 999_999 })), 400, 'invalid_request');
+    const problem = await expectProblem(
+      await post(JSON.stringify({ ...valid(), timeout_seconds: 999_999 })),
+      400,
+      'invalid_request',
+    );
     expect(problem.errors?.[0]?.path).toBe('timeout_seconds');
   });
 });
@@ -124,7 +149,11 @@ describe('unknown resources', () => {
   it('answers 404 for an unknown or malformed job id', async () => {
     await expectProblem(await api(`/v1/jobs/job_${'0'.repeat(32)}`, apiKey), 404, 'not_found');
     await expectProblem(await api('/v1/jobs/whatever', apiKey), 404, 'not_found');
-    await expectProblem(await api(`/v1/jobs/job_${'0'.repeat(32)}/events`, apiKey), 404, 'not_found');
+    await expectProblem(
+      await api(`/v1/jobs/job_${'0'.repeat(32)}/events`, apiKey),
+      404,
+      'not_found',
+    );
   });
 
   it('answers 404 for an unknown route', async () => {
@@ -174,7 +203,13 @@ describe('OpenAPI', () => {
       .parse(await res.json());
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/health', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/stream']),
+      expect.arrayContaining([
+        '/health',
+        '/v1/jobs',
+        '/v1/jobs/{id}',
+        '/v1/jobs/{id}/events',
+        '/v1/jobs/{id}/stream',
+      ]),
     );
     const docs = await api('/docs', null);
     expect(docs.status).toBe(200);

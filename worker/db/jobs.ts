@@ -10,7 +10,11 @@ export async function upsertJob(d1: D1Database, row: JobRow): Promise<void> {
 }
 
 /** The tenant's job with this id, or null. */
-export async function findJob(d1: D1Database, tenantId: string, id: string): Promise<JobRow | null> {
+export async function findJob(
+  d1: D1Database,
+  tenantId: string,
+  id: string,
+): Promise<JobRow | null> {
   const rows = await drizzle(d1)
     .select()
     .from(jobs)
@@ -55,6 +59,7 @@ export async function listJobs(
     .limit(options.limit + 1);
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
-  const next = rows.length > options.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
+  const next =
+    rows.length > options.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
   return { rows: page, next };
 }

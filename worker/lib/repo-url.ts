@@ -32,7 +32,8 @@ export function checkRepoUrl(raw: string, config: Config): string {
   }
   if (url.username || url.password) reject('must not contain credentials');
   const host = url.hostname.toLowerCase();
-  if (isLoopbackHost(host) || isIpLiteral(host)) reject('must name a host, not an IP address or localhost');
+  if (isLoopbackHost(host) || isIpLiteral(host))
+    reject('must name a host, not an IP address or localhost');
   if (config.repoAllowedHosts.length > 0 && !config.repoAllowedHosts.includes(host)) {
     reject(`must be on one of the allowed hosts: ${config.repoAllowedHosts.join(', ')}`);
   }

@@ -16,11 +16,17 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   const key = match?.[1];
   if (!key) {
-    throw new ApiError('unauthorized', 'Send your API key in the header "Authorization: Bearer <key>".');
+    throw new ApiError(
+      'unauthorized',
+      'Send your API key in the header "Authorization: Bearer <key>".',
+    );
   }
   // A key of the wrong shape cannot exist: refuse it without a database read.
   if (!API_KEY_PATTERN.test(key)) {
-    throw new ApiError('unauthorized', 'The API key is malformed; keys look like omni_ followed by 40 letters and digits.');
+    throw new ApiError(
+      'unauthorized',
+      'The API key is malformed; keys look like omni_ followed by 40 letters and digits.',
+    );
   }
   const rows = await drizzle(c.env.DB)
     .select({ id: apiKeys.id, tenantId: apiKeys.tenantId })

@@ -30,7 +30,10 @@ export function toApiError(error: unknown): ApiError {
     const code = statusCodes[error.status];
     if (code) return new ApiError(code, error.message || code);
   }
-  return new ApiError('internal', 'Something went wrong on our side; the request id identifies it.');
+  return new ApiError(
+    'internal',
+    'Something went wrong on our side; the request id identifies it.',
+  );
 }
 
 /** Hono `onError` handler. */
@@ -38,7 +41,11 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   const apiError = toApiError(error);
   const requestId = c.var.requestId ?? 'unknown';
   if (apiError.status >= 500) {
-    log('error', 'request failed', { request_id: requestId, path: c.req.path, ...errorFields(error) });
+    log('error', 'request failed', {
+      request_id: requestId,
+      path: c.req.path,
+      ...errorFields(error),
+    });
     const dsn = typeof c.env.SENTRY_DSN === 'string' ? c.env.SENTRY_DSN : '';
     if (dsn) {
       const sentry = new Toucan({ dsn, context: c.executionCtx, request: c.req.raw });

@@ -71,9 +71,11 @@ function decodeCursor(raw: string): JobCursor {
     const [createdAt, id] = z.tuple([z.number().int(), z.string().max(64)]).parse(value);
     return { createdAt, id };
   } catch {
-    throw new ApiError('invalid_request', 'cursor is not valid; pass the next_cursor of a previous page.', [
-      { path: 'cursor', message: 'is not a cursor returned by this API' },
-    ]);
+    throw new ApiError(
+      'invalid_request',
+      'cursor is not valid; pass the next_cursor of a previous page.',
+      [{ path: 'cursor', message: 'is not a cursor returned by this API' }],
+    );
   }
 }
 
@@ -81,9 +83,12 @@ const createJob = createRoute({
   method: 'post',
   path: '/',
   summary: 'Create a job',
-  description: 'Accepts a job and returns at once; a Job Durable Object runs it in a Daytona sandbox.',
+  description:
+    'Accepts a job and returns at once; a Job Durable Object runs it in a Daytona sandbox.',
   security,
-  request: { body: { required: true, content: { 'application/json': { schema: CreateJobBodySchema } } } },
+  request: {
+    body: { required: true, content: { 'application/json': { schema: CreateJobBodySchema } } },
+  },
   responses: {
     201: { description: 'Accepted', content: { 'application/json': { schema: JobSchema } } },
     400: problem('Invalid body'),
@@ -100,7 +105,9 @@ jobRoutes.openapi(createJob, async (c) => {
   const timeoutSeconds = body.timeout_seconds ?? config.jobTimeoutSeconds;
   if (timeoutSeconds > config.jobMaxTimeoutSeconds) {
     const message = `must be at most ${config.jobMaxTimeoutSeconds}`;
-    throw new ApiError('invalid_request', `timeout_seconds ${message}`, [{ path: 'timeout_seconds', message }]);
+    throw new ApiError('invalid_request', `timeout_seconds ${message}`, [
+      { path: 'timeout_seconds', message },
+    ]);
   }
   const id = `job_${crypto.randomUUID().replaceAll('-', '')}`;
   const row = await c.env.JOB.getByName(id).create({
@@ -124,7 +131,10 @@ const listJobsRoute = createRoute({
   security,
   request: { query: ListJobsQuerySchema },
   responses: {
-    200: { description: 'A page of jobs', content: { 'application/json': { schema: JobListSchema } } },
+    200: {
+      description: 'A page of jobs',
+      content: { 'application/json': { schema: JobListSchema } },
+    },
     400: problem('Invalid query'),
     401: problem('No valid API key'),
   },
@@ -165,7 +175,8 @@ const getEvents = createRoute({
   method: 'get',
   path: '/{id}/events',
   summary: "Read a page of the job's event log",
-  description: 'Pass the returned next_after as after to read on; it is null once the job ended and every event was read.',
+  description:
+    'Pass the returned next_after as after to read on; it is null once the job ended and every event was read.',
   security,
   request: { params: JobIdParamsSchema, query: EventsQuerySchema },
   responses: {
@@ -209,6 +220,7 @@ jobRoutes.openapi(streamJob, async (c) => {
   await requireJob(c.env, c.var.caller.tenantId, id);
   const url = new URL(`https://job.internal/stream?after=${after}`);
   const response = await c.env.JOB.getByName(id).fetch(url, { headers: c.req.raw.headers });
-  if (response.status === 429) throw new ApiError('too_many_requests', 'This job has too many watchers; try again later.');
+  if (response.status === 429)
+    throw new ApiError('too_many_requests', 'This job has too many watchers; try again later.');
   return response;
 });
