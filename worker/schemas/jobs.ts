@@ -98,12 +98,10 @@ export const JobEventPageSchema = z
   .openapi('JobEventPage');
 
 export const JobIdParamsSchema = z.object({
-  id: z
-    .string()
-    .openapi({
-      param: { name: 'id', in: 'path' },
-      example: 'job_0f8fad5bd9cb469fa16570867728950e',
-    }),
+  id: z.string().openapi({
+    param: { name: 'id', in: 'path' },
+    example: 'job_0f8fad5bd9cb469fa16570867728950e',
+  }),
 });
 
 export const ListJobsQuerySchema = z.strictObject({
