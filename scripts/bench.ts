@@ -39,7 +39,7 @@ async function wrk(
 ): Promise<Result> {
   const { stdout } = await run(
     'wrk',
-    ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', ...extra, url],
+    ['-t2', `-c${connections}`, `-d${duration}s`, '--timeout', '30s', '--latency', ...extra, url],
     { maxBuffer: 1 << 20 },
   );
   const pick = (re: RegExp) => re.exec(stdout)?.[1] ?? '?';
