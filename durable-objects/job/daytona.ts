@@ -123,7 +123,10 @@ export async function startCommand(
   command: string,
   alreadyRequested: boolean,
 ): Promise<string> {
-  const wrapped = `cd ${REPO_DIR} && exec bash -c ${shellQuote(command)}`;
+  // A subshell, because Daytona sources session commands into one long-lived shell, where a
+  // top-level `exit` or `exec` would end the session itself. Stdin is closed: an async session
+  // command's stdin otherwise stays open and anything reading it would wait forever.
+  const wrapped = `(cd ${REPO_DIR} && bash -c ${shellQuote(command)} < /dev/null)`;
   if (alreadyRequested) {
     const session = await sandbox.process.getSession(SESSION_ID).catch((error: unknown) => {
       if (error instanceof DaytonaNotFoundError) return null;

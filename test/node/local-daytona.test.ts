@@ -25,6 +25,7 @@ import {
   type Sandbox,
 } from '@daytonaio/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { startLocalDaytona, type LocalDaytona } from '../../local-daytona/server.ts';
 
 const run = promisify(execFile);
@@ -284,9 +285,11 @@ describe('CLI', () => {
     const lines = createInterface({ input: child.stdout });
     const line = await new Promise<string>((resolve) => lines.once('line', resolve));
     lines.close();
-    const info: unknown = JSON.parse(line);
+    const info = z
+      .object({ apiUrl: z.string(), toolboxUrl: z.string(), apiKey: z.string(), root: z.string() })
+      .parse(JSON.parse(line));
     expect(info).toMatchObject({ apiKey: 'cli-key', apiUrl: expect.stringMatching(/\/api$/) });
-    const { apiUrl, root } = info as { apiUrl: string; root: string };
+    const { apiUrl, root } = info;
     const res = await fetch(`${apiUrl}/config`, { headers: { authorization: 'Bearer cli-key' } });
     expect(res.status).toBe(200);
     expect(existsSync(root)).toBe(true);

@@ -74,6 +74,18 @@ describe('a job that succeeds', () => {
       .map((e) => e.data);
     expect(stdout.join('')).toBe('only on the feature branch\n');
   });
+  it('gives the command a closed stdin, so a command that reads it does not hang', async () => {
+    const created = await createJob(apiKey, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      command: 'cat; echo "stdin was empty"',
+    });
+    const job = await waitForEnd(apiKey, created.id);
+    expect(job.status).toBe('succeeded');
+    const stdout = (await allEvents(apiKey, created.id))
+      .filter((e) => e.type === 'stdout')
+      .map((e) => e.data);
+    expect(stdout.join('')).toBe('stdin was empty\n');
+  });
 });
 
 describe('jobs that fail', () => {

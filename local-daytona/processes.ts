@@ -1,0 +1,195 @@
+/**
+ * Spawning processes "inside" a sandbox and killing every one of them again.
+ *
+ * Each spawned command leads its own process group (detached), so a timeout or session delete can
+ * kill the whole tree with `kill(-pgid)`. Every process also carries `DAYTONA_SANDBOX_ID` in its
+ * environment (the real sandboxes set it too); stop/delete scan /proc for that marker so that
+ * processes which left their group (nohup, setsid, double forks) die with the sandbox as well.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * PATH for sandbox processes: the host's PATH without project-local `node_modules/.bin`
+ * entries (which `npm run` injects), followed by the standard system directories.
+ */
+function sandboxPath(): string {
+  const entries = (process.env['PATH'] ?? '')
+    .split(':')
+    .filter((p) => p !== '' && !p.includes('node_modules/.bin'));
+  for (const p of DEFAULT_PATH.split(':')) if (!entries.includes(p)) entries.push(p);
+  return entries.join(':');
+}
+
+/** What a sandbox contributes to its processes' environment. */
+export interface SandboxEnvSource {
+  readonly id: string;
+  readonly workDir: string;
+  readonly snapshot: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * Environment for a sandbox process. The host environment is deliberately not inherited (it may
+ * hold secrets such as the server's API key); only a minimal, predictable base is provided.
+ */
+export function sandboxEnv(
+  sandbox: SandboxEnvSource,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return {
+    PATH: sandboxPath(),
+    HOME: sandbox.workDir,
+    USER: 'daytona',
+    LOGNAME: 'daytona',
+    SHELL: '/bin/bash',
+    LANG: process.env['LANG'] ?? 'C.UTF-8',
+    TERM: 'xterm-256color',
+    ...sandbox.env,
+    ...extra,
+    DAYTONA_SANDBOX_ID: sandbox.id,
+    DAYTONA_SANDBOX_USER: 'daytona',
+    DAYTONA_SANDBOX_SNAPSHOT: sandbox.snapshot,
+  };
+}
+
+/** Sends a signal to a whole process group, ignoring groups that are already gone. */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group already exited.
+  }
+}
+
+/** Pids of live processes whose environment carries DAYTONA_SANDBOX_ID=<id>. */
+async function markedPids(sandboxId: string): Promise<number[]> {
+  const marker = Buffer.from(`DAYTONA_SANDBOX_ID=${sandboxId}\0`);
+  let names: string[];
+  try {
+    names = await readdir('/proc');
+  } catch {
+    return []; // No procfs (not Linux): only process groups can be killed.
+  }
+  const found: number[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || pid === process.pid) return;
+      try {
+        const environ = await readFile(`/proc/${name}/environ`);
+        const at = environ.indexOf(marker);
+        if (at === 0 || (at > 0 && environ[at - 1] === 0)) found.push(pid);
+      } catch {
+        // Exited meanwhile or not ours to read.
+      }
+    }),
+  );
+  return found;
+}
+
+const HAS_PROCFS = existsSync('/proc/self/stat');
+
+/** True while `pid` exists and is neither a zombie nor dead. */
+async function isRunning(pid: number): Promise<boolean> {
+  if (!HAS_PROCFS) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state !== 'Z' && state !== 'X' && state !== 'x';
+  } catch {
+    return false;
+  }
+}
+
+async function anyAlive(pids: Iterable<number>): Promise<boolean> {
+  const states = await Promise.all([...pids].map(isRunning));
+  return states.includes(true);
+}
+
+/** Tracks the processes spawned for one sandbox. */
+export class ProcessTracker {
+  readonly #sandboxId: string;
+  readonly #live = new Set<ChildProcess>();
+
+  constructor(sandboxId: string) {
+    this.#sandboxId = sandboxId;
+  }
+
+  /**
+   * Spawns `file args` detached (own process group) with piped stdout/stderr. stdin is
+   * /dev/null unless `stdin: 'pipe'` asks for a writable pipe (held open until closed).
+   */
+  spawn(
+    file: string,
+    args: string[],
+    cwd: string,
+    env: Record<string, string>,
+    stdin: 'ignore' | 'pipe' = 'ignore',
+  ): ChildProcess {
+    const child = spawn(file, args, { cwd, env, detached: true, stdio: [stdin, 'pipe', 'pipe'] });
+    this.#live.add(child);
+    child.once('close', () => this.#live.delete(child));
+    child.once('error', () => this.#live.delete(child));
+    return child;
+  }
+
+  /**
+   * Kills every process of the sandbox: the known process groups and anything marked with the
+   * sandbox id, rescanning to catch forks that raced a pass. Resolves once every victim is dead
+   * and the direct children have been reaped, or after a bounded wait.
+   */
+  async killAll(): Promise<void> {
+    const children = [...this.#live];
+    const reaped = Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) resolve();
+            else c.once('exit', () => resolve());
+          }),
+      ),
+    );
+    const victims = new Set<number>();
+    for (const child of children) {
+      killGroup(child.pid);
+      if (child.pid !== undefined) victims.add(child.pid);
+    }
+    for (let pass = 0; pass < 50; pass++) {
+      const pids = await markedPids(this.#sandboxId);
+      if (pids.length === 0) break;
+      for (const pid of pids) {
+        victims.add(pid);
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      await delay(20);
+    }
+    // A dying process stops showing its environment before it turns into a zombie, so an empty
+    // scan does not yet mean the victims are dead: wait for that explicitly.
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (await anyAlive(victims))) await delay(10);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0));
+      timer.unref();
+    });
+    await Promise.race([reaped, timeout]);
+    clearTimeout(timer);
+  }
+}
