@@ -3,6 +3,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The Worker logs one JSON line per request and job step; show them only for failing tests.
+    silent: 'passed-only',
+    // The JSON report lets .ci/run print a one-line summary.
+    reporters: ['default', ['json', { outputFile: 'node_modules/.cache/vitest-report.json' }]],
     projects: [
       {
         // Node-side tests: local-daytona driven by the real SDK, and end-to-end runs of wrangler dev.
