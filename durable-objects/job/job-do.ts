@@ -65,6 +65,7 @@ export class JobDO extends DurableObject<Env> {
   async create(spec: JobSpec): Promise<JobRow> {
     if (this.state) return toRow(this.state);
     const state = initialState(spec);
+    this.store.ensureSchema();
     this.store.transaction(() => {
       this.save(state);
       this.store.appendEvent('status', spec.createdAt, { status: 'queued' });
@@ -83,13 +84,21 @@ export class JobDO extends DurableObject<Env> {
     return toRow(state);
   }
 
-  /** The job as it is now, or null if this object holds no job. */
-  get(): JobRow | null {
-    return this.state ? toRow(this.state) : null;
+  /** The job as it is now, or null if this object holds no job of `tenantId`. */
+  get(tenantId: string): JobRow | null {
+    return this.ownedBy(tenantId) ? toRow(this.requireState()) : null;
   }
 
-  /** Up to `limit` events after `after`; `next_after` is null once the job ended and all were read. */
-  listEvents(after: number, limit: number): { data: JobEvent[]; next_after: number | null } {
+  /**
+   * Up to `limit` events after `after`, or null if this object holds no job of `tenantId`.
+   * `next_after` is null once the job ended and every event was read.
+   */
+  listEvents(
+    tenantId: string,
+    after: number,
+    limit: number,
+  ): { data: JobEvent[]; next_after: number | null } | null {
+    if (!this.ownedBy(tenantId)) return null;
     const data = this.store.eventsAfter(after, limit);
     const last = data.at(-1)?.seq ?? after;
     const done = this.state !== null && isTerminal(this.state) && last >= this.store.lastSeq();
@@ -100,13 +109,17 @@ export class JobDO extends DurableObject<Env> {
 
   /** Upgrades to a WebSocket that replays events after `?after=` and then follows live. */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !this.state) {
-      return new Response('expected a WebSocket upgrade for an existing job', { status: 400 });
+    const url = new URL(request.url);
+    if (!this.state || !this.ownedBy(url.searchParams.get('tenant') ?? '')) {
+      return new Response('no such job', { status: 404 });
+    }
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+      return new Response('expected a WebSocket upgrade', { status: 426 });
     }
     if (this.ctx.getWebSockets().length >= MAX_WATCHERS) {
       return new Response('too many watchers on this job', { status: 429 });
     }
-    const after = Number(new URL(request.url).searchParams.get('after') ?? '0');
+    const after = Number(url.searchParams.get('after') ?? '0');
     const client = acceptWatcher(this.ctx, this.store, after, isTerminal(this.state));
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -432,6 +445,11 @@ export class JobDO extends DurableObject<Env> {
   private save(state: JobState): void {
     this.store.putState(state);
     this.state = state;
+  }
+
+  /** True if this object holds a job and it belongs to `tenantId`. */
+  private ownedBy(tenantId: string): boolean {
+    return this.state !== null && this.state.tenantId === tenantId;
   }
 
   private requireState(): JobState {

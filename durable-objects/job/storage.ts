@@ -66,10 +66,21 @@ export class JobStorage {
   constructor(storage: DurableObjectStorage) {
     this.storage = storage;
     this.sql = storage.sql;
-    this.migrate();
+    // An object that never held a job stays empty: asking for an unknown job id must not
+    // create storage. The schema is created by the first create() (see ensureSchema).
+    if (this.hasSchema()) this.ensureSchema();
   }
 
-  private migrate(): void {
+  private hasSchema(): boolean {
+    return (
+      this.sql
+        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+        .toArray().length > 0
+    );
+  }
+
+  /** Creates or upgrades the schema; run before the first write. */
+  ensureSchema(): void {
     this.sql.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
     const row = this.sql.exec('SELECT MAX(version) AS v FROM schema_migrations').one();
     const current = typeof row.v === 'number' ? row.v : 0;
@@ -85,6 +96,7 @@ export class JobStorage {
 
   /** The job's state, or null if this object has never been given a job. */
   getState(): JobState | null {
+    if (!this.hasSchema()) return null;
     const rows = this.sql.exec('SELECT data FROM job WHERE singleton = 1').toArray();
     const data = rows[0]?.data;
     if (typeof data !== 'string') return null;
@@ -177,6 +189,5 @@ export class JobStorage {
   async wipe(): Promise<void> {
     await this.storage.deleteAlarm();
     await this.storage.deleteAll();
-    this.migrate();
   }
 }

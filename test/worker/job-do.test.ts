@@ -24,6 +24,24 @@ function spec(tenantId: string, patch: Partial<JobSpec> = {}): JobSpec {
 }
 
 describe('JobDO', () => {
+  it('answers for its own tenant only, and an unknown id leaves no storage behind', async () => {
+    const { tenantId, apiKey } = await newTenant();
+    const s = spec(tenantId);
+    const stub = env.JOB.getByName(s.id);
+    await stub.create(s);
+    expect((await stub.get(tenantId))?.id).toBe(s.id);
+    expect(await stub.get('ten_other')).toBeNull();
+    expect(await stub.listEvents('ten_other', 0, 10)).toBeNull();
+    await waitForEnd(apiKey, s.id);
+
+    const unknown = env.JOB.getByName(`job_${'f'.repeat(32)}`);
+    expect(await unknown.get(tenantId)).toBeNull();
+    const tables = await runInDurableObject(unknown, (_, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray(),
+    );
+    expect(tables).toEqual([]);
+  });
+
   it('fails with the Daytona error when the sandbox cannot be created, leaving none behind', async () => {
     const { tenantId, apiKey } = await newTenant();
     const s = spec(tenantId, { snapshot: 'no-such-snapshot' });
@@ -55,7 +73,8 @@ describe('JobDO', () => {
     await stub.create(s);
     await expect
       .poll(
-        async () => (await stub.listEvents(0, 100)).data.filter((e) => e.type === 'stdout').length,
+        async () =>
+          (await stub.listEvents(tenantId, 0, 100))?.data.filter((e) => e.type === 'stdout').length,
         {
           timeout: 30_000,
         },
@@ -81,8 +100,8 @@ describe('JobDO', () => {
         timeout: 20_000,
       })
       .toBeNull();
-    const before = await stub.listEvents(0, 1000);
+    const before = await stub.listEvents(tenantId, 0, 1000);
     expect(await runDurableObjectAlarm(stub)).toBe(false);
-    expect(await stub.listEvents(0, 1000)).toEqual(before);
+    expect(await stub.listEvents(tenantId, 0, 1000)).toEqual(before);
   });
 });

@@ -9,20 +9,6 @@ export async function upsertJob(d1: D1Database, row: JobRow): Promise<void> {
   await drizzle(d1).insert(jobs).values(row).onConflictDoUpdate({ target: jobs.id, set: rest });
 }
 
-/** The tenant's job with this id, or null. */
-export async function findJob(
-  d1: D1Database,
-  tenantId: string,
-  id: string,
-): Promise<JobRow | null> {
-  const rows = await drizzle(d1)
-    .select()
-    .from(jobs)
-    .where(and(eq(jobs.tenantId, tenantId), eq(jobs.id, id)))
-    .limit(1);
-  return rows[0] ?? null;
-}
-
 /** Position after which a page starts: the last row of the previous page. */
 export interface JobCursor {
   createdAt: number;

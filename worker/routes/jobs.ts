@@ -4,7 +4,7 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { loadConfig } from '../config.ts';
-import { findJob, listJobs, type JobCursor } from '../db/jobs.ts';
+import { listJobs, type JobCursor } from '../db/jobs.ts';
 import type { JobRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { checkRepoUrl } from '../lib/repo-url.ts';
@@ -54,11 +54,17 @@ export function toJob(row: JobRow): Job {
   };
 }
 
-/** The caller's job with `id`, or a 404 (also for another tenant's job: its existence is not confirmed). */
-async function requireJob(env: Env, tenantId: string, id: string): Promise<JobRow> {
-  const row = JOB_ID_PATTERN.test(id) ? await findJob(env.DB, tenantId, id) : null;
-  if (!row) throw new ApiError('not_found', `No job with id ${id}.`);
-  return row;
+/**
+ * The Job DO of the caller's job `id`. The DO checks the tenant on every call: another tenant's
+ * job is answered exactly like a job that does not exist (404), so its existence is not confirmed.
+ */
+function jobObject(env: Env, id: string) {
+  if (!JOB_ID_PATTERN.test(id)) throw notFound(id);
+  return env.JOB.getByName(id);
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError('not_found', `No job with id ${id}.`);
 }
 
 function encodeCursor(cursor: JobCursor): string {
@@ -165,10 +171,10 @@ const getJob = createRoute({
 
 jobRoutes.openapi(getJob, async (c) => {
   const { id } = c.req.valid('param');
-  const row = await requireJob(c.env, c.var.caller.tenantId, id);
-  // The Job DO holds the live state; D1 may lag it by one write.
-  const live = await c.env.JOB.getByName(id).get();
-  return c.json(toJob(live ?? row), 200);
+  // The Job DO holds the live state (D1 mirrors it, one write behind at most).
+  const row = await jobObject(c.env, id).get(c.var.caller.tenantId);
+  if (!row) throw notFound(id);
+  return c.json(toJob(row), 200);
 });
 
 const getEvents = createRoute({
@@ -190,9 +196,9 @@ const getEvents = createRoute({
 jobRoutes.openapi(getEvents, async (c) => {
   const { id } = c.req.valid('param');
   const { after, limit } = c.req.valid('query');
-  await requireJob(c.env, c.var.caller.tenantId, id);
-  const page = await c.env.JOB.getByName(id).listEvents(after, limit);
-  return c.json(JobEventPageSchema.parse(page), 200);
+  const page = await jobObject(c.env, id).listEvents(c.var.caller.tenantId, after, limit);
+  if (!page) throw notFound(id);
+  return c.json(page, 200);
 });
 
 const streamJob = createRoute({
@@ -217,9 +223,11 @@ jobRoutes.openapi(streamJob, async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     throw new ApiError('upgrade_required', 'Connect with a WebSocket client (Upgrade: websocket).');
   }
-  await requireJob(c.env, c.var.caller.tenantId, id);
-  const url = new URL(`https://job.internal/stream?after=${after}`);
-  const response = await c.env.JOB.getByName(id).fetch(url, { headers: c.req.raw.headers });
+  const url = new URL('https://job.internal/stream');
+  url.searchParams.set('after', String(after));
+  url.searchParams.set('tenant', c.var.caller.tenantId);
+  const response = await jobObject(c.env, id).fetch(url, { headers: c.req.raw.headers });
+  if (response.status === 404) throw notFound(id);
   if (response.status === 429)
     throw new ApiError('too_many_requests', 'This job has too many watchers; try again later.');
   return response;
