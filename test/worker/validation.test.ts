@@ -162,34 +162,34 @@ describe('unknown resources', () => {
 });
 
 describe('configuration', () => {
-  it('refuses a loopback Daytona URL outside development with a 503 naming the setting', async () => {
-    const app = createApp();
-    const res = await app.request(
+  /** POST /v1/jobs to the app with some settings changed. */
+  const postWith = (settings: Partial<Env>) =>
+    createApp().request(
       '/v1/jobs',
       {
         method: 'POST',
         headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify(valid()),
       },
-      { ...env, ENVIRONMENT: 'production' },
+      { ...env, ...settings },
     );
-    const problem = await expectProblem(res, 503, 'misconfigured');
+
+  it('refuses a loopback Daytona URL outside development with a 503 naming the setting', async () => {
+    const problem = await expectProblem(
+      await postWith({ ENVIRONMENT: 'production' }),
+      503,
+      'misconfigured',
+    );
     expect(problem.detail).toContain('DAYTONA_API_URL');
     expect(problem.detail).toContain('ENVIRONMENT=development');
   });
 
   it('names a missing setting', async () => {
-    const app = createApp();
-    const res = await app.request(
-      '/v1/jobs',
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify(valid()),
-      },
-      { ...env, DAYTONA_API_KEY: '' },
+    const problem = await expectProblem(
+      await postWith({ DAYTONA_API_KEY: '' }),
+      503,
+      'misconfigured',
     );
-    const problem = await expectProblem(res, 503, 'misconfigured');
     expect(problem.detail).toContain('DAYTONA_API_KEY');
   });
 });
