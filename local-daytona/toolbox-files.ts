@@ -6,7 +6,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { DAEMON_SOURCE, HttpError, toHttpError } from './errors.ts';
+import { DAEMON_SOURCE, errorBody, HttpError, toHttpError } from './errors.ts';
 import { MAX_UPLOAD_BODY, readBody, readJson, sendJson } from './http-util.ts';
 import { resolveSandboxPath } from './paths.ts';
 import { route, type Route } from './router.ts';
@@ -119,14 +119,10 @@ export function fileRoutes(lookup: SandboxLookup): Route[] {
         }
       }
       if (errors.length > 0) {
-        sendJson(ctx.res, 400, {
-          statusCode: 400,
-          message: errors.join('; '),
-          code: 'BAD_REQUEST',
-          source: DAEMON_SOURCE,
-          errors,
-          files,
-        });
+        // The daemon's `errors` and `files`, inside the ErrorResponse toolbox.json documents.
+        const message = errors.join('; ');
+        const base = errorBody('toolbox', 400, message, ctx.url.pathname, 'POST', 'BAD_REQUEST');
+        sendJson(ctx.res, 400, { ...base, errors, files });
         return;
       }
       sendJson(ctx.res, 200, { files });
