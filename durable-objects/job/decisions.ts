@@ -81,6 +81,18 @@ export function splitChunk(chunk: string, max = MAX_EVENT_CHARS): string[] {
   return parts;
 }
 
+/** The longest prefix of `events` whose output fits in `budget` characters (at least one). */
+export function fitInBudget<E extends { data?: string }>(events: E[], budget: number): E[] {
+  let used = 0;
+  const kept: E[] = [];
+  for (const event of events) {
+    used += event.data?.length ?? 0;
+    if (kept.length > 0 && used > budget) break;
+    kept.push(event);
+  }
+  return kept;
+}
+
 /** How a failed command or step ends the job. */
 export function commandOutcome(
   exitCode: number,

@@ -25,6 +25,7 @@ import {
   splitChunk,
   unseenPart,
   autoStopMinutes,
+  fitInBudget,
   type Step,
 } from './decisions.ts';
 import {
@@ -40,6 +41,11 @@ import {
 import { acceptWatcher, broadcast, closeAll, closeQuietly, MAX_WATCHERS } from './sockets.ts';
 import { initialState, toRow, type JobSpec, type JobState } from './state.ts';
 import { JobStorage, type Deadline, type EventBody, type JobEvent } from './storage.ts';
+
+/** How long create() may take to write the job's D1 row before the job starts anyway. */
+const CREATE_GRACE_MS = 30_000;
+/** Output characters in one page of events: pages stay small whatever `limit` asks for. */
+const MAX_PAGE_OUTPUT_CHARS = 1024 * 1024;
 
 type Outcome = Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> & { exitCode?: number };
 
@@ -70,11 +76,15 @@ export class JobDO extends DurableObject<Env> {
       this.save(state);
       this.store.appendEvent('status', spec.createdAt, { status: 'queued' });
       this.store.setDeadline('timeout', spec.createdAt + spec.timeoutSeconds * 1000);
+      // A safety net: if this object dies before the D1 write below finishes, the job still
+      // starts (and its first transition writes the row). Moved to "now" once the row exists.
+      this.store.setDeadline('advance', Date.now() + CREATE_GRACE_MS);
     });
+    await this.armAlarm();
     try {
       await upsertJob(this.env.DB, toRow(state));
     } catch (error) {
-      // Without its D1 row nobody could see the job: forget it and let the caller retry.
+      // Without its D1 row nobody could list the job: forget it and let the caller retry.
       await this.store.wipe();
       this.state = null;
       throw error;
@@ -99,7 +109,7 @@ export class JobDO extends DurableObject<Env> {
     limit: number,
   ): { data: JobEvent[]; next_after: number | null } | null {
     if (!this.ownedBy(tenantId)) return null;
-    const data = this.store.eventsAfter(after, limit);
+    const data = fitInBudget(this.store.eventsAfter(after, limit), MAX_PAGE_OUTPUT_CHARS);
     const last = data.at(-1)?.seq ?? after;
     const done = this.state !== null && isTerminal(this.state) && last >= this.store.lastSeq();
     return { data, next_after: done ? null : last };

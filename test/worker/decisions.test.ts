@@ -1,6 +1,7 @@
 /** The Job DO's decisions, as pure functions. */
 import { describe, expect, it } from 'vitest';
 import {
+  fitInBudget,
   FOLLOW_SLICE_MS,
   followUntil,
   nextStep,
@@ -47,6 +48,13 @@ describe('output deduplication after a re-attach', () => {
     expect(unseenPart('efgh', 4, 10)).toBe('');
     expect(unseenPart('ijkl', 8, 10)).toBe('kl');
     expect(unseenPart('mnop', 12, 10)).toBe('mnop');
+  });
+
+  it('keeps event pages within an output budget, but never empty', () => {
+    const events = [{ data: 'aaaa' }, { data: 'bb' }, {}, { data: 'cccc' }];
+    expect(fitInBudget(events, 6)).toEqual(events.slice(0, 3));
+    expect(fitInBudget(events, 1)).toEqual(events.slice(0, 1));
+    expect(fitInBudget([], 1)).toEqual([]);
   });
 
   it('splits large chunks', () => {

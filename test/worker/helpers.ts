@@ -69,11 +69,12 @@ export async function waitForEnd(apiKey: string, id: string): Promise<Job> {
 export async function allEvents(
   apiKey: string,
   id: string,
+  limit = 50,
 ): Promise<Array<Record<string, unknown>>> {
   const events: Array<Record<string, unknown>> = [];
   let after = 0;
   for (;;) {
-    const res = await api(`/v1/jobs/${id}/events?after=${after}&limit=50`, apiKey);
+    const res = await api(`/v1/jobs/${id}/events?after=${after}&limit=${limit}`, apiKey);
     expect(res.status).toBe(200);
     const page = JobEventPageSchema.parse(await res.json());
     events.push(...page.data);

@@ -1,7 +1,7 @@
 /** End to end inside workerd: the API, the Job DO and local-daytona run a real job. */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { JobSchema } from '../../worker/schemas/jobs.ts';
+import { JobEventPageSchema, JobSchema } from '../../worker/schemas/jobs.ts';
 import { allEvents, api, createJob, newTenant, sandboxesOf, waitForEnd } from './helpers.ts';
 
 let apiKey: string;
@@ -85,6 +85,60 @@ describe('a job that succeeds', () => {
       .filter((e) => e.type === 'stdout')
       .map((e) => e.data);
     expect(stdout.join('')).toBe('stdin was empty\n');
+  });
+});
+
+describe('large output', () => {
+  it('keeps 3 MB of output in events of at most 16 KiB, read back in pages of about 1 MiB', async () => {
+    const size = 3_000_000;
+    const created = await createJob(apiKey, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      command: `head -c ${size} /dev/zero | tr '\\0' a`,
+    });
+    expect((await waitForEnd(apiKey, created.id)).status).toBe('succeeded');
+    let after = 0;
+    let output = '';
+    let pages = 0;
+    for (;;) {
+      const res = await api(`/v1/jobs/${created.id}/events?after=${after}&limit=1000`, apiKey);
+      const page = JobEventPageSchema.parse(await res.json());
+      const chars = page.data.reduce(
+        (n, e) => n + (typeof e.data === 'string' ? e.data.length : 0),
+        0,
+      );
+      expect(chars).toBeLessThanOrEqual(1024 * 1024);
+      for (const e of page.data) {
+        if (e.type === 'stdout' && typeof e.data === 'string') {
+          expect(e.data.length).toBeLessThanOrEqual(16 * 1024);
+          output += e.data;
+        }
+      }
+      pages += 1;
+      if (page.next_after === null) break;
+      after = page.next_after;
+    }
+    expect(output.length).toBe(size);
+    expect(output).toBe('a'.repeat(size));
+    expect(pages).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('output limit', () => {
+  it('keeps the first 16 MiB of output and says the rest was truncated', async () => {
+    const limit = 16 * 1024 * 1024;
+    const created = await createJob(apiKey, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      command: `head -c ${limit + 500_000} /dev/zero | tr '\\0' b; echo done >&2`,
+    });
+    const job = await waitForEnd(apiKey, created.id);
+    expect(job.status).toBe('succeeded');
+    const events = await allEvents(apiKey, created.id, 1000);
+    const stored = events
+      .filter((e) => e.type === 'stdout' || e.type === 'stderr')
+      .reduce((n, e) => n + (typeof e.data === 'string' ? e.data.length : 0), 0);
+    expect(stored).toBe(limit);
+    expect(events.filter((e) => e.type === 'truncated')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ type: 'status', status: 'succeeded' });
   });
 });
 
