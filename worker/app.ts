@@ -7,7 +7,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { ApiError } from './errors.ts';
-import { requireApiKey } from './middleware/auth.ts';
+import { authenticate } from './middleware/auth.ts';
 import { handleError } from './middleware/errors.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -49,7 +49,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     }
     await next();
   });
-  app.use('/v1/*', requireApiKey);
+  app.use('/v1/*', authenticate);
 
   app.openapi(
     createRoute({

@@ -21,6 +21,7 @@ export const jobStateSchema = z.object({
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
   sandboxId: z.string().nullable(),
+  createdBy: z.string().nullable().default(null),
   createdAt: z.number().int(),
   provisioningAt: nullableTime,
   cloningAt: nullableTime,
@@ -54,6 +55,8 @@ export interface JobSpec {
   command: string;
   timeoutSeconds: number;
   snapshot: string;
+  /** The actor that created the job (`key:<id>` or `user:<subject>`), for the record. */
+  createdBy: string | null;
   createdAt: number;
 }
 
@@ -98,6 +101,7 @@ export function toRow(state: JobState): JobRow {
     errorCode: state.errorCode,
     errorMessage: state.errorMessage,
     sandboxId: state.sandboxId,
+    createdBy: state.createdBy,
     createdAt: state.createdAt,
     provisioningAt: state.provisioningAt,
     cloningAt: state.cloningAt,

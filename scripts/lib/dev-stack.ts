@@ -76,7 +76,7 @@ async function prepareDatabase(persistTo: string): Promise<string> {
     `INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES ('${DEV_TENANT_ID}', 'Development', ${now});`,
     // One development key at a time: earlier ones are revoked.
     `UPDATE api_keys SET revoked_at = ${now} WHERE tenant_id = '${DEV_TENANT_ID}' AND name = 'development' AND revoked_at IS NULL;`,
-    `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_at) VALUES ('key_${crypto.randomUUID().replaceAll('-', '')}', '${DEV_TENANT_ID}', 'development', '${apiKeyPrefix(apiKey)}', '${await hashApiKey(apiKey)}', ${now});`,
+    `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role, created_at) VALUES ('key_${crypto.randomUUID().replaceAll('-', '')}', '${DEV_TENANT_ID}', 'development', '${apiKeyPrefix(apiKey)}', '${await hashApiKey(apiKey)}', 'owner', ${now});`,
   ].join(' ');
   await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persistTo, '--command', sql]);
   return apiKey;

@@ -19,6 +19,7 @@ const base = initialState({
   command: 'true',
   timeoutSeconds: 600,
   snapshot: 's',
+  createdBy: null,
   createdAt: 1_000_000,
 });
 const at = (patch: Partial<JobState>): JobState => ({ ...base, ...patch });

@@ -2,12 +2,15 @@
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import type { Role } from '../../worker/db/schema.ts';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../worker/lib/api-keys.ts';
 import { z } from 'zod';
 import { JobEventPageSchema, JobSchema, type Job } from '../../worker/schemas/jobs.ts';
 
-/** Creates a fresh tenant with one API key; tests never share tenants. */
-export async function newTenant(): Promise<{ tenantId: string; apiKey: string }> {
+/** Creates a fresh tenant with one API key of `role`; tests never share tenants. */
+export async function newTenant(
+  role: Role = 'owner',
+): Promise<{ tenantId: string; apiKey: string }> {
   const tenantId = `ten_${crypto.randomUUID().replaceAll('-', '')}`;
   const apiKey = generateApiKey();
   const now = Date.now();
@@ -18,13 +21,14 @@ export async function newTenant(): Promise<{ tenantId: string; apiKey: string }>
       now,
     ),
     env.DB.prepare(
-      'INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ).bind(
       `key_${crypto.randomUUID()}`,
       tenantId,
       'test',
       apiKeyPrefix(apiKey),
       await hashApiKey(apiKey),
+      role,
       now,
     ),
   ]);

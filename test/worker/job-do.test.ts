@@ -18,6 +18,7 @@ function spec(tenantId: string, patch: Partial<JobSpec> = {}): JobSpec {
     command: 'true',
     timeoutSeconds: 60,
     snapshot: 'omni-sandbox',
+    createdBy: 'key:test',
     createdAt: Date.now(),
     ...patch,
   };

@@ -1,40 +1,141 @@
 /**
- * API key authentication: `Authorization: Bearer <key>`. The key is hashed and looked up in D1;
- * it is never logged or echoed.
+ * Authentication (`Authorization: Bearer <API key | JWT>`) and role checks. API keys are hashed
+ * and looked up in D1; JWTs are verified with jose and mapped to a tenant and a role. Neither is
+ * ever logged or echoed.
  */
 import { and, eq, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { apiKeys } from '../db/schema.ts';
+import { loadJwtConfig } from '../auth-config.ts';
+import { apiKeys, memberships, roles, tenants, type Role } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
-import { API_KEY_PATTERN, hashApiKey } from '../lib/api-keys.ts';
-import type { AppEnv } from '../types.ts';
+import { hashApiKey, isWellFormedApiKey } from '../lib/api-keys.ts';
+import { verifyJwt } from '../lib/jwt.ts';
+import type { AppEnv, Caller } from '../types.ts';
 
-/** Rejects the request with 401 unless it carries a valid, unrevoked API key. */
-export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
+/** `last_used_at` is written at most this often per key, off the request's path. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The bearer token of the request, or null. */
+export function bearerToken(c: Context<AppEnv>): string | null {
   const header = c.req.header('authorization');
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  const key = match?.[1];
-  if (!key) {
+  return match?.[1] ?? null;
+}
+
+async function callerFromApiKey(c: Context<AppEnv>, key: string): Promise<Caller> {
+  // A key of the wrong shape or with a wrong checksum cannot exist: no database read.
+  if (!isWellFormedApiKey(key)) {
     throw new ApiError(
       'unauthorized',
-      'Send your API key in the header "Authorization: Bearer <key>".',
-    );
-  }
-  // A key of the wrong shape cannot exist: refuse it without a database read.
-  if (!API_KEY_PATTERN.test(key)) {
-    throw new ApiError(
-      'unauthorized',
-      'The API key is malformed; keys look like omni_ followed by 40 letters and digits.',
+      'The API key is malformed or mistyped; check that it was copied whole.',
     );
   }
   const rows = await drizzle(c.env.DB)
-    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId })
+    .select({
+      id: apiKeys.id,
+      tenantId: apiKeys.tenantId,
+      role: apiKeys.role,
+      lastUsedAt: apiKeys.lastUsedAt,
+      expiresAt: apiKeys.expiresAt,
+    })
     .from(apiKeys)
     .where(and(eq(apiKeys.keyHash, await hashApiKey(key)), isNull(apiKeys.revokedAt)))
     .limit(1);
   const row = rows[0];
-  if (!row) throw new ApiError('unauthorized', 'The API key is not valid or has been revoked.');
-  c.set('caller', { tenantId: row.tenantId, keyId: row.id });
+  const now = Date.now();
+  if (!row || (row.expiresAt !== null && row.expiresAt <= now)) {
+    throw new ApiError(
+      'unauthorized',
+      'The API key is not valid, has been revoked, or has expired.',
+    );
+  }
+  if (row.lastUsedAt === null || row.lastUsedAt < now - LAST_USED_RESOLUTION_MS) {
+    c.executionCtx.waitUntil(
+      drizzle(c.env.DB)
+        .update(apiKeys)
+        .set({ lastUsedAt: now })
+        .where(eq(apiKeys.id, row.id))
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
+    );
+  }
+  return { tenantId: row.tenantId, role: row.role, actor: `key:${row.id}`, keyId: row.id };
+}
+
+function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (roles as readonly string[]).includes(value);
+}
+
+async function callerFromJwt(c: Context<AppEnv>, token: string): Promise<Caller> {
+  const config = loadJwtConfig(c.env);
+  if (!config) {
+    throw new ApiError('unauthorized', 'JWTs are not accepted here; use an API key.');
+  }
+  const claims = await verifyJwt(token, config);
+  const tenantId = claims[config.tenantClaim];
+  const subject = claims.sub ?? '';
+  if (typeof tenantId !== 'string' || tenantId === '') {
+    throw new ApiError(
+      'unauthorized',
+      `The token was rejected: it has no "${config.tenantClaim}" claim.`,
+    );
+  }
+  const rows = await drizzle(c.env.DB)
+    .select({ role: memberships.role })
+    .from(tenants)
+    .leftJoin(
+      memberships,
+      and(eq(memberships.tenantId, tenants.id), eq(memberships.subject, subject)),
+    )
+    .where(eq(tenants.id, tenantId))
+    .limit(1);
+  const row = rows[0];
+  if (!row) throw new ApiError('unauthorized', 'The token was rejected: its tenant is not known.');
+  // A membership set by the tenant's owners wins over the identity provider's claim.
+  const claimed = claims[config.roleClaim];
+  const role = row.role ?? (isRole(claimed) ? claimed : null);
+  if (!role) {
+    throw new ApiError('forbidden', `You have no role in this tenant; ask an owner to add you.`);
+  }
+  return { tenantId, role, actor: `user:${subject}`, keyId: null };
+}
+
+/** Rejects the request with 401 unless it carries a valid API key or JWT. */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c);
+  if (!token) {
+    throw new ApiError(
+      'unauthorized',
+      'Send an API key or a JWT in the header "Authorization: Bearer <token>".',
+    );
+  }
+  const caller = token.startsWith('omni_')
+    ? await callerFromApiKey(c, token)
+    : token.split('.').length === 3
+      ? await callerFromJwt(c, token)
+      : null;
+  if (!caller)
+    throw new ApiError('unauthorized', 'The bearer token is neither an Omni API key nor a JWT.');
+  c.set('caller', caller);
   await next();
 });
+
+/** True if `role` is `min` or stronger. */
+export function hasRole(role: Role, min: Role): boolean {
+  return roles.indexOf(role) >= roles.indexOf(min);
+}
+
+/** Rejects the request with 403 unless the caller's role is `min` or stronger. */
+export function requireRole(min: Role) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const { role } = c.var.caller;
+    if (!hasRole(role, min)) {
+      throw new ApiError('forbidden', `This needs the ${min} role or higher; you have ${role}.`);
+    }
+    await next();
+  });
+}

@@ -7,7 +7,9 @@ import { loadConfig } from '../config.ts';
 import { listJobs, type JobCursor } from '../db/jobs.ts';
 import type { JobRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
+import { audit } from '../lib/audit.ts';
 import { checkRepoUrl } from '../lib/repo-url.ts';
+import { requireRole } from '../middleware/auth.ts';
 import { validationHook } from '../validation.ts';
 import {
   CreateJobBodySchema,
@@ -25,6 +27,9 @@ import { ProblemSchema } from '../schemas/problem.ts';
 import type { AppEnv } from '../types.ts';
 
 export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+// Reading needs any role; creating and canceling need member or higher.
+jobRoutes.on('POST', ['/', '/*'], requireRole('member'));
 
 const problem = (description: string) => ({
   description,
@@ -98,7 +103,8 @@ const createJob = createRoute({
   responses: {
     201: { description: 'Accepted', content: { 'application/json': { schema: JobSchema } } },
     400: problem('Invalid body'),
-    401: problem('No valid API key'),
+    401: problem('No valid credentials'),
+    403: problem('Role too weak'),
     413: problem('Body too large'),
     503: problem('Service misconfigured'),
   },
@@ -124,8 +130,10 @@ jobRoutes.openapi(createJob, async (c) => {
     command: body.command,
     timeoutSeconds,
     snapshot: config.daytona.snapshot,
+    createdBy: c.var.caller.actor,
     createdAt: Date.now(),
   });
+  await audit(c, 'job.create', id, { repo_url: repoUrl });
   c.header('Location', `/v1/jobs/${id}`);
   return c.json(toJob(row), 201);
 });
@@ -142,7 +150,7 @@ const listJobsRoute = createRoute({
       content: { 'application/json': { schema: JobListSchema } },
     },
     400: problem('Invalid query'),
-    401: problem('No valid API key'),
+    401: problem('No valid credentials'),
   },
 });
 
@@ -164,7 +172,7 @@ const getJob = createRoute({
   request: { params: JobIdParamsSchema },
   responses: {
     200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
-    401: problem('No valid API key'),
+    401: problem('No valid credentials'),
     404: problem('No such job'),
   },
 });
@@ -188,7 +196,7 @@ const getEvents = createRoute({
   responses: {
     200: { description: 'Events', content: { 'application/json': { schema: JobEventPageSchema } } },
     400: problem('Invalid query'),
-    401: problem('No valid API key'),
+    401: problem('No valid credentials'),
     404: problem('No such job'),
   },
 });
@@ -211,7 +219,7 @@ const streamJob = createRoute({
   request: { params: JobIdParamsSchema, query: StreamQuerySchema },
   responses: {
     101: { description: 'Switching to the WebSocket protocol' },
-    401: problem('No valid API key'),
+    401: problem('No valid credentials'),
     404: problem('No such job'),
     426: problem('Not a WebSocket upgrade'),
   },

@@ -12,10 +12,16 @@ export const jobStatuses = [
   'succeeded',
   'failed',
   'timed_out',
+  'canceled',
 ] as const;
 
 /** Statuses after which a job never changes again. */
-export const terminalStatuses: ReadonlySet<string> = new Set(['succeeded', 'failed', 'timed_out']);
+export const terminalStatuses: ReadonlySet<string> = new Set([
+  'succeeded',
+  'failed',
+  'timed_out',
+  'canceled',
+]);
 
 export const JobStatusSchema = z.enum(jobStatuses).openapi('JobStatus');
 
