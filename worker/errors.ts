@@ -13,11 +13,22 @@ export const errorCodes = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  conflict: { status: 409, title: 'The resource is not in a state that allows this' },
+  idempotency_in_flight: {
+    status: 409,
+    title: 'A request with this Idempotency-Key is still in progress',
+  },
+  idempotency_mismatch: {
+    status: 422,
+    title: 'This Idempotency-Key was used with a different request',
+  },
   upgrade_required: { status: 426, title: 'A WebSocket upgrade is required' },
   too_many_requests: { status: 429, title: 'Too many requests' },
+  concurrency_limit: { status: 429, title: 'Too many jobs are running for this tenant' },
   internal: { status: 500, title: 'Internal error' },
   upstream_error: { status: 502, title: 'An upstream service failed' },
   misconfigured: { status: 503, title: 'The service is not configured correctly' },
+  request_timeout: { status: 504, title: 'The request took too long' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -35,6 +35,25 @@ export async function newTenant(
   return { tenantId, apiKey };
 }
 
+/** Adds an API key of `role` to an existing tenant and returns it. */
+export async function addKey(tenantId: string, role: Role): Promise<string> {
+  const apiKey = generateApiKey();
+  await env.DB.prepare(
+    'INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  )
+    .bind(
+      `key_${crypto.randomUUID()}`,
+      tenantId,
+      `test ${role}`,
+      apiKeyPrefix(apiKey),
+      await hashApiKey(apiKey),
+      role,
+      Date.now(),
+    )
+    .run();
+  return apiKey;
+}
+
 /** Calls the Worker like a client would. */
 export function api(
   path: string,
