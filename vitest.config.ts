@@ -26,10 +26,22 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ENVIRONMENT: 'development',
+                STREAM_TOKEN_SECRET: 'test-stream-token-secret-of-at-least-32-bytes',
                 DAYTONA_API_URL: inject('daytonaApiUrl'),
                 DAYTONA_API_KEY: inject('daytonaApiKey'),
                 FIXTURE_REPO_URL: inject('fixtureRepoUrl'),
+                TEST_JWKS_URL: inject('jwksUrl'),
+                TEST_JWT_PRIVATE_JWKS: inject('jwtPrivateJwks'),
                 TEST_MIGRATIONS: await readD1Migrations('migrations'),
+              },
+              // The whole suite is one client at one address, polling: it must not trip the
+              // production limits of wrangler.toml. rate-limit.test.ts swaps TEST_RATE_LIMIT in.
+              ratelimits: {
+                RATE_LIMIT_CREATE_PER_IP: { namespace_id: '1001', simple: { limit: 100_000 } },
+                RATE_LIMIT_CREATE_PER_CALLER: { namespace_id: '1002', simple: { limit: 100_000 } },
+                RATE_LIMIT_PER_IP: { namespace_id: '1003', simple: { limit: 100_000 } },
+                RATE_LIMIT_PER_CALLER: { namespace_id: '1004', simple: { limit: 100_000 } },
+                TEST_RATE_LIMIT: { namespace_id: '9001', simple: { limit: 3, period: 60 } },
               },
             },
           })),

@@ -1,6 +1,7 @@
 /**
- * The Hono application: middleware in order (request id, log, body limit, auth), the routes,
- * the OpenAPI document generated from the route schemas, and one error handler.
+ * The Hono application: middleware in order (request id, log, security headers, CORS, timeout,
+ * rate limit per IP, body limit, auth, rate limit per caller), the routes, the OpenAPI document
+ * generated from the route schemas, and one error handler. docs/edge.md describes the protections.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
@@ -8,20 +9,40 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { ApiError } from './errors.ts';
 import { authenticate } from './middleware/auth.ts';
+import { corsPolicy } from './middleware/cors.ts';
 import { handleError } from './middleware/errors.ts';
+import { rateLimitByCaller, rateLimitByIp } from './middleware/rate-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
+import { noStore, securityHeaders } from './middleware/secure-headers.ts';
+import { REQUEST_TIMEOUT_MS, requestTimeout } from './middleware/timeout.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { jobActionRoutes } from './routes/job-actions.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { memberRoutes } from './routes/members.ts';
 import type { AppEnv } from './types.ts';
 import { validationHook } from './validation.ts';
 
 /** Largest request body accepted on any endpoint. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export function createApp(): OpenAPIHono<AppEnv> {
+/** Settings of the app itself; tests shorten the request timeout. */
+export interface AppOptions {
+  requestTimeoutMs?: number;
+}
+
+export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(requestLog);
+  app.use(securityHeaders);
+  // Before rate limits and auth: a preflight carries no credentials and must not use up a limit.
+  app.use(corsPolicy);
+  app.use('/v1/*', noStore);
+  app.use(requestTimeout(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS));
+  // Before auth (and before reading the body), so that guessing credentials is limited too.
+  app.use('/v1/*', rateLimitByIp);
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
@@ -34,11 +55,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
     }),
   );
   app.use('/v1/*', async (c, next) => {
-    const method = c.req.method;
-    if (
-      (method === 'POST' || method === 'PUT' || method === 'PATCH') &&
-      c.req.header('content-length') !== '0'
-    ) {
+    const length = c.req.header('content-length');
+    const hasBody =
+      (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+    // A body, whatever the method, must be JSON; requests without one (e.g. cancel) need no type.
+    if (hasBody) {
       const type = c.req.header('content-type') ?? '';
       if (!/^application\/json\b/i.test(type)) {
         throw new ApiError(
@@ -50,6 +71,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     await next();
   });
   app.use('/v1/*', authenticate);
+  app.use('/v1/*', rateLimitByCaller);
 
   app.openapi(
     createRoute({
@@ -67,6 +89,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
   );
 
   app.route('/v1/jobs', jobRoutes);
+  app.route('/v1/jobs', jobActionRoutes);
+  app.route('/v1/keys', keyRoutes);
+  app.route('/v1/members', memberRoutes);
+  app.route('/v1/audit', auditRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

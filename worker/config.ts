@@ -16,6 +16,7 @@ const configSchema = z.object({
   REPO_ALLOWED_HOSTS: z.string().default(''),
   JOB_TIMEOUT_SECONDS: positiveInt.default(1800),
   JOB_MAX_TIMEOUT_SECONDS: positiveInt.default(7200),
+  TENANT_MAX_RUNNING_JOBS: positiveInt.default(10),
   SENTRY_DSN: z.string().optional(),
 });
 
@@ -26,6 +27,7 @@ export interface Config {
   repoAllowedHosts: string[];
   jobTimeoutSeconds: number;
   jobMaxTimeoutSeconds: number;
+  tenantMaxRunningJobs: number;
   sentryDsn: string | undefined;
 }
 
@@ -75,6 +77,7 @@ export function loadConfig(env: object): Config {
       .filter(Boolean),
     jobTimeoutSeconds: Math.min(e.JOB_TIMEOUT_SECONDS, e.JOB_MAX_TIMEOUT_SECONDS),
     jobMaxTimeoutSeconds: e.JOB_MAX_TIMEOUT_SECONDS,
+    tenantMaxRunningJobs: e.TENANT_MAX_RUNNING_JOBS,
     sentryDsn: e.SENTRY_DSN || undefined,
   };
 }

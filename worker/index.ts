@@ -2,6 +2,7 @@
 import { createApp } from './app.ts';
 
 export { JobDO } from '../durable-objects/job/job-do.ts';
+export { TenantDO } from '../durable-objects/tenant/tenant-do.ts';
 
 const app = createApp();
 

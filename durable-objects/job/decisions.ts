@@ -13,6 +13,8 @@ export function nextStep(state: JobState, now: number): Step {
   if (now >= deadlineOf(state)) return 'none';
   switch (state.status) {
     case 'queued':
+      // A queued job waits until its tenant has a free running slot.
+      return state.slotGranted ? 'provision' : 'none';
     case 'provisioning':
       return 'provision';
     case 'cloning':

@@ -56,6 +56,8 @@ export class JobDO extends DurableObject<Env> {
   private sandbox: Sandbox | null = null;
   /** Bumped to detach a log follower: output from an older follower is ignored. */
   private followGeneration = 0;
+  /** Ends the current log follower's wait at once (cancel, timeout). */
+  private stopFollowing: () => void = () => undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -67,10 +69,13 @@ export class JobDO extends DurableObject<Env> {
 
   // ---- RPC ---------------------------------------------------------------------------------
 
-  /** Accepts the job: persists it, writes its D1 row and schedules the first step. Idempotent. */
-  async create(spec: JobSpec): Promise<JobRow> {
+  /**
+   * Accepts the job: persists it, writes its D1 row and schedules the first step; a `waiting`
+   * job is held in `queued` until slotGranted(). Idempotent: a second call returns the first job.
+   */
+  async create(spec: JobSpec, slot: 'running' | 'waiting' = 'running'): Promise<JobRow> {
     if (this.state) return toRow(this.state);
-    const state = initialState(spec);
+    const state = initialState(spec, slot === 'waiting');
     this.store.ensureSchema();
     this.store.transaction(() => {
       this.save(state);
@@ -89,9 +94,43 @@ export class JobDO extends DurableObject<Env> {
       this.state = null;
       throw error;
     }
-    this.store.setDeadline('advance', Date.now());
+    if (state.slotGranted) this.store.setDeadline('advance', Date.now());
+    else this.store.deleteDeadline('advance');
     await this.armAlarm();
     return toRow(state);
+  }
+
+  /** Called by the tenant's TenantDO when a queued job may start. Idempotent. */
+  async slotGranted(): Promise<void> {
+    const state = this.state;
+    if (!state || isTerminal(state) || state.slotGranted) return;
+    this.save({ ...state, slotGranted: true });
+    this.store.setDeadline('advance', Date.now());
+    await this.armAlarm();
+  }
+
+  /** False once the job has ended (or if this object holds none): its slot may be reclaimed. */
+  isActive(): boolean {
+    return this.state !== null && !isTerminal(this.state);
+  }
+
+  /**
+   * Cancels the job of `tenantId`: it ends as `canceled` and its sandbox is deleted. Returns the
+   * job afterwards (unchanged if it had already ended), or null if this object holds no such job.
+   */
+  async cancel(tenantId: string, actor: string): Promise<JobRow | null> {
+    if (!this.ownedBy(tenantId)) return null;
+    if (!isTerminal(this.requireState())) {
+      this.followGeneration++;
+      this.stopFollowing();
+      await this.finish({
+        status: 'canceled',
+        errorCode: 'canceled',
+        errorMessage: `Canceled by ${actor}.`,
+      });
+      await this.armAlarm();
+    }
+    return toRow(this.requireState());
   }
 
   /** The job as it is now, or null if this object holds no job of `tenantId`. */
@@ -174,6 +213,10 @@ export class JobDO extends DurableObject<Env> {
           break;
         case 'sync':
           if (this.state) await upsertJob(this.env.DB, toRow(this.state));
+          break;
+        case 'release':
+          if (this.state)
+            await this.env.TENANT.getByName(this.state.tenantId).release(this.state.id);
           break;
       }
       this.store.clearDeadline(deadline);
@@ -277,6 +320,8 @@ export class JobDO extends DurableObject<Env> {
       case 'follow': {
         const sandbox = await this.getSandbox(state);
         const exitCode = await this.followLog(sandbox, state, followUntil(state, now));
+        // Canceled or timed out meanwhile: the cleanup deadline takes it from here.
+        if (this.state && isTerminal(this.state)) return false;
         if (exitCode === null) {
           // The slice ended or the log closed early: re-attach (deduplicated by offset).
           this.store.setDeadline('advance', Date.now());
@@ -319,6 +364,7 @@ export class JobDO extends DurableObject<Env> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const sliceEnd = new Promise<'slice'>((resolve) => {
       timer = setTimeout(() => resolve('slice'), Math.max(0, until - Date.now()));
+      this.stopFollowing = () => resolve('slice');
     });
     try {
       const ended = await Promise.race([logs.then(() => 'closed' as const), sliceEnd]);
@@ -363,6 +409,7 @@ export class JobDO extends DurableObject<Env> {
     const state = this.state;
     if (!state || isTerminal(state)) return;
     this.followGeneration++;
+    this.stopFollowing();
     await this.finish({
       status: 'timed_out',
       errorCode: 'timeout',
@@ -394,6 +441,7 @@ export class JobDO extends DurableObject<Env> {
       this.store.deleteDeadline('advance');
       this.store.deleteDeadline('timeout');
       this.store.setDeadline('cleanup', now);
+      this.store.setDeadline('release', now);
       return appended;
     });
     for (const event of events) broadcast(this.ctx, event);

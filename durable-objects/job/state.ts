@@ -42,6 +42,8 @@ export const jobStateSchema = z.object({
   storedOutputChars: z.number().int().nonnegative(),
   outputTruncated: z.boolean(),
   sandboxDeleted: z.boolean(),
+  /** False while the job waits in its tenant's queue for a running slot. */
+  slotGranted: z.boolean().default(true),
 });
 
 export type JobState = z.infer<typeof jobStateSchema>;
@@ -60,8 +62,8 @@ export interface JobSpec {
   createdAt: number;
 }
 
-/** The initial state of a job that has just been accepted. */
-export function initialState(spec: JobSpec): JobState {
+/** The initial state of a job that has just been accepted; `waiting` if it is queued for a slot. */
+export function initialState(spec: JobSpec, waiting = false): JobState {
   return {
     ...spec,
     status: 'queued',
@@ -84,6 +86,7 @@ export function initialState(spec: JobSpec): JobState {
     storedOutputChars: 0,
     outputTruncated: false,
     sandboxDeleted: false,
+    slotGranted: !waiting,
   };
 }
 

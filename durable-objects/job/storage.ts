@@ -34,7 +34,7 @@ export type EventBody = z.infer<typeof eventBodySchema>;
 /** One entry of the job's log as clients see it. */
 export type JobEvent = EventBody & { seq: number; type: EventType; ts: string };
 
-export const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync'] as const;
+export const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync', 'release'] as const;
 export type DeadlineKind = (typeof deadlineKinds)[number];
 
 export interface Deadline {

@@ -48,7 +48,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs wrangler to completion; rejects with its output if it fails. */
-function wrangler(args: string[]): Promise<string> {
+export function wrangler(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [wranglerBin, ...args], {
       cwd: root,
@@ -132,6 +132,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         `DAYTONA_API_URL:${daytona.apiUrl}`,
         '--var',
         `DAYTONA_API_KEY:${daytona.apiKey}`,
+        '--var',
+        `STREAM_TOKEN_SECRET:${crypto.randomUUID()}${crypto.randomUUID()}`,
       ],
       {
         cwd: root,

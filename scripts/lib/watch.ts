@@ -9,7 +9,7 @@ export const streamEventSchema = z.looseObject({
 });
 export type StreamEvent = z.infer<typeof streamEventSchema>;
 
-const terminal = new Set(['succeeded', 'failed', 'timed_out']);
+const terminal = new Set(['succeeded', 'failed', 'timed_out', 'canceled']);
 
 /**
  * Connects to GET /v1/jobs/{id}/stream and calls `onEvent` for each event until the server

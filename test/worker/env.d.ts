@@ -6,6 +6,12 @@ declare global {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
       FIXTURE_REPO_URL: string;
+      /** A rate limiter of 3 requests a minute, for rate-limit.test.ts. */
+      TEST_RATE_LIMIT: RateLimit;
+      /** Base URL of test/jwks-server.ts: key sets are at `/sets/<name>/jwks.json`. */
+      TEST_JWKS_URL: string;
+      /** The JWKS server's private keys, a JWK Set in JSON (kids `rs-1` and `es-1`). */
+      TEST_JWT_PRIVATE_JWKS: string;
     }
   }
 }

@@ -75,7 +75,7 @@ export async function createJob(apiKey: string, body: unknown): Promise<Job> {
   return JobSchema.parse(json);
 }
 
-const terminal = new Set(['succeeded', 'failed', 'timed_out']);
+const terminal = new Set(['succeeded', 'failed', 'timed_out', 'canceled']);
 
 /** Polls GET /v1/jobs/{id} until the job has ended (bounded by the test timeout). */
 export async function waitForEnd(apiKey: string, id: string): Promise<Job> {

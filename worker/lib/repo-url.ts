@@ -1,46 +1,134 @@
 /**
- * Which repository URLs a job may clone. Production: https only, to a configured host, never an
- * IP literal or a loopback name. Development additionally allows file:// repositories on the
- * machine, so the demo and the tests need no network.
+ * Which repository URLs a job may clone: the edge's part of SSRF protection (OWASP API7:2023).
+ * Production: https only, on the default port, without credentials, to a host in
+ * REPO_ALLOWED_HOSTS, and never to an address or a name that is recognisably local, private or
+ * a cloud metadata service. Development additionally allows file:// repositories on the machine
+ * and other ports, so the demo and the tests need no network.
+ *
+ * What the edge cannot see: the clone runs inside the Daytona sandbox, which resolves the name
+ * itself and follows redirects. A public name that resolves to a private address (or changes its
+ * answer between two lookups, DNS rebinding), or a redirect from an allowed host, is for the
+ * sandbox's network policy to stop (Daytona's networkBlockAll / networkAllowList). See
+ * docs/edge.md.
  */
 import type { Config } from '../config.ts';
-import { isLoopbackHost } from '../config.ts';
 import { ApiError } from '../errors.ts';
+
+/**
+ * Suffixes that never name a public host: special-use names (RFC 6761, 6762, 7686, 8375),
+ * ICANN's private-use `.internal` (which covers metadata.google.internal), reverse DNS, and
+ * names that home and corporate networks commonly use.
+ */
+const PRIVATE_SUFFIXES = [
+  'localhost',
+  'local',
+  'localdomain',
+  'internal',
+  'intranet',
+  'lan',
+  'home',
+  'corp',
+  'private',
+  'svc',
+  'test',
+  'example',
+  'invalid',
+  'onion',
+  'arpa',
+];
+
+/**
+ * Public names that resolve to whatever address they embed (127.0.0.1.nip.io), to loopback
+ * (lvh.me, localtest.me), or that rebind on purpose (rbndr.us, 1u.ms). No list can be complete;
+ * the allow-list is the real control, this catches the well-known ones when it is not set.
+ */
+const ADDRESS_ECHO_DOMAINS = [
+  'nip.io',
+  'sslip.io',
+  'xip.io',
+  'traefik.me',
+  'localtest.me',
+  'lvh.me',
+  'vcap.me',
+  'lacolhost.com',
+  'localhost.direct',
+  'rbndr.us',
+  '1u.ms',
+];
+
+/** A DNS label: letters, digits, hyphens inside, underscores (some hosts use them). */
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+/** A top-level domain is alphabetic, or an IDN in punycode. */
+const TLD = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+/** Four numbers in a row, as dotted labels (10.0.0.1.nip.io) or inside one label (10-0-0-1). */
+const EMBEDDED_IPV4 = /(?:^|[.-])\d{1,3}([.-])\d{1,3}\1\d{1,3}\1\d{1,3}(?:[.-]|$)/;
 
 function reject(message: string): never {
   throw new ApiError('invalid_request', `repo.url ${message}`, [{ path: 'repo.url', message }]);
 }
 
-/** Returns the URL to clone, or throws a 400 that says what to fix. */
-export function checkRepoUrl(raw: string, config: Config): string {
+function isUnder(host: string, domain: string): boolean {
+  return host === domain || host.endsWith(`.${domain}`);
+}
+
+/** Rejects hosts that are addresses, or names that are recognisably not public. */
+function checkHost(host: string): void {
+  // URL has already turned every IPv4 spelling (2130706433, 0x7f.1, 0177.0.0.1) into dotted
+  // decimal and every IPv6 one into its bracketed short form ([::ffff:7f00:1]).
+  if (host.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(host)) {
+    reject('must name a host, not an IP address');
+  }
+  // "github.com." is the same host to DNS, but not to an allow-list or a deny-list.
+  if (host.endsWith('.')) reject('must not end the host name with a dot');
+  if (PRIVATE_SUFFIXES.some((suffix) => isUnder(host, suffix))) {
+    reject('must name a host on the internet, not localhost or a local, private or metadata name');
+  }
+  const labels = host.split('.');
+  const tld = labels[labels.length - 1] ?? '';
+  if (labels.length < 2 || !labels.every((l) => LABEL.test(l)) || !TLD.test(tld)) {
+    reject('must name a host by its full public name, such as github.com');
+  }
+  if (ADDRESS_ECHO_DOMAINS.some((domain) => isUnder(host, domain)) || EMBEDDED_IPV4.test(host)) {
+    reject('must not be a name that stands for an IP address (such as 127.0.0.1.nip.io)');
+  }
+}
+
+/**
+ * Returns the URL to clone (normalised by the URL parser), or throws a 400 that names
+ * `repo.url` and says what to fix.
+ */
+export function checkRepoUrl(
+  raw: string,
+  config: Pick<Config, 'environment' | 'repoAllowedHosts'>,
+): string {
+  const development = config.environment === 'development';
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return reject('must be an absolute URL such as https://github.com/owner/repo.git');
   }
-  if (url.protocol === 'file:' && config.environment === 'development') {
+  if (url.protocol === 'file:' && development) {
     if (url.host !== '' || url.search || url.hash) reject('must be file:///absolute/path/to/repo');
     return url.href;
   }
   if (url.protocol !== 'https:') {
     reject(
-      config.environment === 'development'
+      development
         ? 'must use https:// (or file:// for a local repository in development)'
         : 'must use https://',
     );
   }
-  if (url.username || url.password) reject('must not contain credentials');
-  const host = url.hostname.toLowerCase();
-  if (isLoopbackHost(host) || isIpLiteral(host))
-    reject('must name a host, not an IP address or localhost');
+  if (url.username || url.password) {
+    reject('must not contain credentials; the repository must be readable without them');
+  }
+  // URL drops ":443", so any port left is another one.
+  if (url.port !== '' && !development) reject('must use the default https port');
+  if (url.search || url.hash) reject('must not have a query string or a fragment');
+  const host = url.hostname;
+  checkHost(host);
   if (config.repoAllowedHosts.length > 0 && !config.repoAllowedHosts.includes(host)) {
     reject(`must be on one of the allowed hosts: ${config.repoAllowedHosts.join(', ')}`);
   }
   return url.href;
-}
-
-function isIpLiteral(host: string): boolean {
-  // URL normalises every IPv4 spelling (decimal, hex, octal) to dotted decimal.
-  return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.startsWith('[');
 }

@@ -12,6 +12,7 @@ import { apiKeys, memberships, roles, tenants, type Role } from '../db/schema.ts
 import { ApiError } from '../errors.ts';
 import { hashApiKey, isWellFormedApiKey } from '../lib/api-keys.ts';
 import { verifyJwt } from '../lib/jwt.ts';
+import { verifyStreamToken } from '../lib/stream-token.ts';
 import type { AppEnv, Caller } from '../types.ts';
 
 /** `last_used_at` is written at most this often per key, off the request's path. */
@@ -104,8 +105,35 @@ async function callerFromJwt(c: Context<AppEnv>, token: string): Promise<Caller>
   return { tenantId, role, actor: `user:${subject}`, keyId: null };
 }
 
-/** Rejects the request with 401 unless it carries a valid API key or JWT. */
+/** A `?token=` is accepted on the stream endpoint only, and must be a stream token. */
+async function callerFromStreamToken(c: Context<AppEnv>, token: string): Promise<Caller> {
+  if (token.startsWith('omni_')) {
+    throw new ApiError(
+      'unauthorized',
+      'Never put an API key in a URL: it ends up in logs. Get a stream token from POST /v1/jobs/{id}/stream-token.',
+    );
+  }
+  const stream = /^\/v1\/jobs\/([^/]+)\/stream$/.exec(c.req.path);
+  if (!stream?.[1]) {
+    throw new ApiError(
+      'unauthorized',
+      'A token in the URL is only accepted by GET /v1/jobs/{id}/stream.',
+    );
+  }
+  return verifyStreamToken(c.env, token, stream[1]);
+}
+
+/**
+ * Rejects the request with 401 unless it carries a valid API key or JWT (or, on the stream
+ * endpoint, a stream token in `?token=`).
+ */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const streamToken = c.req.query('token');
+  if (streamToken !== undefined) {
+    c.set('caller', await callerFromStreamToken(c, streamToken));
+    await next();
+    return;
+  }
   const token = bearerToken(c);
   if (!token) {
     throw new ApiError(

@@ -3,13 +3,12 @@
  * Handlers validate and authorise; the Job Durable Object does the work.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { loadConfig } from '../config.ts';
-import { listJobs, type JobCursor } from '../db/jobs.ts';
+import { listJobs } from '../db/jobs.ts';
 import type { JobRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
-import { audit } from '../lib/audit.ts';
-import { checkRepoUrl } from '../lib/repo-url.ts';
+import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { requireRole } from '../middleware/auth.ts';
+import { createJob } from '../services/create-job.ts';
 import { validationHook } from '../validation.ts';
 import {
   CreateJobBodySchema,
@@ -28,8 +27,8 @@ import type { AppEnv } from '../types.ts';
 
 export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-// Reading needs any role; creating and canceling need member or higher.
-jobRoutes.on('POST', ['/', '/*'], requireRole('member'));
+// Reading needs any role; creating needs member or higher.
+jobRoutes.on('POST', '/', requireRole('member'));
 
 const problem = (description: string) => ({
   description,
@@ -72,25 +71,7 @@ function notFound(id: string): ApiError {
   return new ApiError('not_found', `No job with id ${id}.`);
 }
 
-function encodeCursor(cursor: JobCursor): string {
-  return btoa(JSON.stringify([cursor.createdAt, cursor.id])).replaceAll('=', '');
-}
-
-function decodeCursor(raw: string): JobCursor {
-  try {
-    const value: unknown = JSON.parse(atob(raw));
-    const [createdAt, id] = z.tuple([z.number().int(), z.string().max(64)]).parse(value);
-    return { createdAt, id };
-  } catch {
-    throw new ApiError(
-      'invalid_request',
-      'cursor is not valid; pass the next_cursor of a previous page.',
-      [{ path: 'cursor', message: 'is not a cursor returned by this API' }],
-    );
-  }
-}
-
-const createJob = createRoute({
+const createJobRoute = createRoute({
   method: 'post',
   path: '/',
   summary: 'Create a job',
@@ -98,6 +79,12 @@ const createJob = createRoute({
     'Accepts a job and returns at once; a Job Durable Object runs it in a Daytona sandbox.',
   security,
   request: {
+    headers: z.object({
+      'idempotency-key': z.string().optional().openapi({
+        description:
+          'Makes creation safe to retry: the same key and body within 24 hours return the original job (with Idempotent-Replayed: true); the same key with another body is 422; a retry while the first request is in flight is 409.',
+      }),
+    }),
     body: { required: true, content: { 'application/json': { schema: CreateJobBodySchema } } },
   },
   responses: {
@@ -105,36 +92,18 @@ const createJob = createRoute({
     400: problem('Invalid body'),
     401: problem('No valid credentials'),
     403: problem('Role too weak'),
+    409: problem('A request with this Idempotency-Key is in flight'),
     413: problem('Body too large'),
+    422: problem('Idempotency-Key reused with another body'),
+    429: problem('Rate limit, or the tenant runs its maximum of jobs'),
     503: problem('Service misconfigured'),
   },
 });
 
-jobRoutes.openapi(createJob, async (c) => {
-  const body = c.req.valid('json');
-  const config = loadConfig(c.env);
-  const repoUrl = checkRepoUrl(body.repo.url, config);
-  const timeoutSeconds = body.timeout_seconds ?? config.jobTimeoutSeconds;
-  if (timeoutSeconds > config.jobMaxTimeoutSeconds) {
-    const message = `must be at most ${config.jobMaxTimeoutSeconds}`;
-    throw new ApiError('invalid_request', `timeout_seconds ${message}`, [
-      { path: 'timeout_seconds', message },
-    ]);
-  }
-  const id = `job_${crypto.randomUUID().replaceAll('-', '')}`;
-  const row = await c.env.JOB.getByName(id).create({
-    id,
-    tenantId: c.var.caller.tenantId,
-    repoUrl,
-    repoRef: body.repo.ref ?? null,
-    command: body.command,
-    timeoutSeconds,
-    snapshot: config.daytona.snapshot,
-    createdBy: c.var.caller.actor,
-    createdAt: Date.now(),
-  });
-  await audit(c, 'job.create', id, { repo_url: repoUrl });
-  c.header('Location', `/v1/jobs/${id}`);
+jobRoutes.openapi(createJobRoute, async (c) => {
+  const { row, replayed } = await createJob(c, c.req.valid('json'));
+  c.header('Location', `/v1/jobs/${row.id}`);
+  if (replayed) c.header('Idempotent-Replayed', 'true');
   return c.json(toJob(row), 201);
 });
 

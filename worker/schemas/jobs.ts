@@ -55,6 +55,10 @@ export const CreateJobBodySchema = z
       .positive()
       .optional()
       .openapi({ description: 'Wall-clock limit; defaults to the service setting.' }),
+    queue: z.boolean().optional().openapi({
+      description:
+        'If the tenant already runs its maximum of jobs: wait for a free slot (true) instead of being refused with 429 (false, the default). The time limit counts from creation.',
+    }),
   })
   .openapi('CreateJob');
 
@@ -123,4 +127,20 @@ export const EventsQuerySchema = z.strictObject({
 
 export const StreamQuerySchema = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
+  token: z
+    .string()
+    .max(4096)
+    .optional()
+    .openapi({
+      description:
+        'A stream token from POST /v1/jobs/{id}/stream-token, for clients that cannot send headers.',
+    }),
 });
+
+export const StreamTokenSchema = z
+  .object({
+    token: z.string(),
+    expires_at: z.iso.datetime(),
+    url: z.string().openapi({ description: 'The stream path with the token, ready to open.' }),
+  })
+  .openapi('StreamToken');

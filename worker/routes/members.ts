@@ -1,0 +1,143 @@
+/**
+ * /v1/members: the roles of people (JWT subjects) in the tenant. Admins and owners may list
+ * them; only owners may change or remove one. A membership's role wins over the role claim of
+ * the person's JWTs (middleware/auth.ts).
+ */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import {
+  deleteMember,
+  findMember,
+  listMembers,
+  upsertMember,
+  type MembershipRow,
+} from '../db/members.ts';
+import { ApiError } from '../errors.ts';
+import { audit } from '../lib/audit.ts';
+import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
+import { requireRole } from '../middleware/auth.ts';
+import {
+  ListMembersQuerySchema,
+  MemberListSchema,
+  MemberSchema,
+  PutMemberBodySchema,
+  SubjectParamsSchema,
+  type Member,
+} from '../schemas/members.ts';
+import { problem, security } from '../schemas/responses.ts';
+import type { AppEnv } from '../types.ts';
+import { validationHook } from '../validation.ts';
+
+export const memberRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+memberRoutes.use('*', requireRole('admin'));
+memberRoutes.on(['PUT', 'DELETE'], '/*', requireRole('owner'));
+
+function toMember(row: MembershipRow): Member {
+  return {
+    subject: row.subject,
+    role: row.role,
+    created_at: new Date(row.createdAt).toISOString(),
+    updated_at: new Date(row.updatedAt).toISOString(),
+  };
+}
+
+/**
+ * Refuses to let owners demote or remove themselves: the simple rule that keeps a tenant from
+ * locking itself out by accident. Another owner can still do it.
+ */
+function refuseSelf(c: Context<AppEnv>, subject: string, what: string): void {
+  if (c.var.caller.actor === `user:${subject}`) {
+    throw new ApiError('conflict', `You cannot ${what} yourself; ask another owner to do it.`);
+  }
+}
+
+const listMembersRoute = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'List members, newest first',
+  security,
+  request: { query: ListMembersQuerySchema },
+  responses: {
+    200: {
+      description: 'A page of members',
+      content: { 'application/json': { schema: MemberListSchema } },
+    },
+    400: problem('Invalid query'),
+    401: problem('No valid credentials'),
+    403: problem('Role too weak'),
+  },
+});
+
+memberRoutes.openapi(listMembersRoute, async (c) => {
+  const { limit, cursor } = c.req.valid('query');
+  const { rows, next } = await listMembers(c.env.DB, c.var.caller.tenantId, {
+    limit,
+    cursor: cursor ? decodeCursor(cursor) : undefined,
+  });
+  return c.json({ data: rows.map(toMember), next_cursor: next ? encodeCursor(next) : null }, 200);
+});
+
+const putMember = createRoute({
+  method: 'put',
+  path: '/{subject}',
+  summary: "Set a member's role",
+  description:
+    'Adds the member (201) or changes their role (200). Owners cannot demote themselves.',
+  security,
+  request: {
+    params: SubjectParamsSchema,
+    body: { required: true, content: { 'application/json': { schema: PutMemberBodySchema } } },
+  },
+  responses: {
+    200: { description: 'Changed', content: { 'application/json': { schema: MemberSchema } } },
+    201: { description: 'Added', content: { 'application/json': { schema: MemberSchema } } },
+    400: problem('Invalid body'),
+    401: problem('No valid credentials'),
+    403: problem('Only owners manage members'),
+    409: problem('You cannot demote yourself'),
+  },
+});
+
+memberRoutes.openapi(putMember, async (c) => {
+  const { subject } = c.req.valid('param');
+  const { role } = c.req.valid('json');
+  // Every caller here is an owner, so any other role would be a demotion.
+  if (role !== 'owner') refuseSelf(c, subject, 'demote');
+  const { tenantId } = c.var.caller;
+  const before = await findMember(c.env.DB, tenantId, subject);
+  const row = await upsertMember(c.env.DB, tenantId, subject, role, Date.now());
+  if (before?.role !== role) {
+    await audit(c, 'member.role_change', subject, {
+      old_role: before?.role ?? null,
+      new_role: role,
+    });
+  }
+  return before ? c.json(toMember(row), 200) : c.json(toMember(row), 201);
+});
+
+const deleteMemberRoute = createRoute({
+  method: 'delete',
+  path: '/{subject}',
+  summary: 'Remove a member',
+  description:
+    "The person keeps only what their JWT's role claim gives them. Owners cannot remove themselves.",
+  security,
+  request: { params: SubjectParamsSchema },
+  responses: {
+    204: { description: 'Removed' },
+    401: problem('No valid credentials'),
+    403: problem('Only owners manage members'),
+    404: problem('No such member'),
+    409: problem('You cannot remove yourself'),
+  },
+});
+
+memberRoutes.openapi(deleteMemberRoute, async (c) => {
+  const { subject } = c.req.valid('param');
+  refuseSelf(c, subject, 'remove');
+  const removed = await deleteMember(c.env.DB, c.var.caller.tenantId, subject);
+  if (!removed) throw new ApiError('not_found', `No member with subject ${subject}.`);
+  await audit(c, 'member.remove', subject, { role: removed.role });
+  return c.body(null, 204);
+});
