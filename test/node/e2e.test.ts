@@ -94,6 +94,34 @@ describe('wrangler dev, end to end', () => {
     expect(job.error?.code).toBe('clone_failed');
   });
 
+  it('lets a browser-like client (no headers) watch a job with a stream token', async () => {
+    const res = await call('/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ repo: { url: repo.url }, command: 'echo from a browser' }),
+    });
+    const created = jobSchema.parse(await res.json());
+    const tokenRes = await call(`/v1/jobs/${created.id}/stream-token`, { method: 'POST' });
+    expect(tokenRes.status).toBe(201);
+    const { url } = z.object({ url: z.string() }).parse(await tokenRes.json());
+    // Node's built-in WebSocket, like a browser's, cannot send an Authorization header.
+    const socket = new WebSocket(`${stack.url.replace(/^http/, 'ws')}${url}`);
+    const data: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      socket.addEventListener('message', (e) => {
+        const event = z
+          .looseObject({ type: z.string(), data: z.string().optional() })
+          .parse(JSON.parse(String(e.data)));
+        if (event.type === 'stdout' && event.data) data.push(event.data);
+        if (event.type === 'status' && JSON.stringify(event).includes('succeeded')) {
+          socket.close();
+          resolve();
+        }
+      });
+      socket.addEventListener('error', () => reject(new Error('stream failed')));
+    });
+    expect(data.join('')).toBe('from a browser\n');
+  });
+
   it('refuses a stream without an API key', async () => {
     await expect(watchJob(stack.url, 'wrong', 'job_x', () => undefined)).rejects.toThrow(
       'HTTP 401',
