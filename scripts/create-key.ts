@@ -24,12 +24,17 @@ writes to the deployed database.`;
 // eslint-disable-next-line no-control-regex
 const printable = /^[^\u0000-\u001f\u007f]+$/;
 const text = (max: number) =>
-  z.string().trim().min(1).max(max).regex(printable, 'must not contain control characters');
+  z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(printable, 'must not contain control characters');
 
 const ArgsSchema = z
   .strictObject({
     tenant: z
-      .string()
+      .string({ error: 'is required' })
       .regex(/^ten_[A-Za-z0-9_-]{1,60}$/, 'must be ten_ followed by letters, digits, _ or -'),
     name: text(100),
     role: z.enum(roles).default('owner'),
@@ -49,10 +54,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[]): Args {
-  let values: unknown;
+function readFlags(argv: string[]) {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       args: argv,
       strict: true,
       options: {
@@ -65,45 +69,69 @@ function parse(argv: string[]): Args {
         'persist-to': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
+    }).values;
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    // parseArgs names the unknown option or the missing value.
+    return fail(error instanceof Error ? error.message : String(error));
   }
-  const parsed = ArgsSchema.safeParse({ ...Object(values) });
-  if (parsed.success) return parsed.data;
-  if (z.object({ help: z.literal(true) }).safeParse(values).success) {
+}
+
+function parse(argv: string[]): Args {
+  const flags = readFlags(argv);
+  if (flags.help) {
     console.error(USAGE);
     process.exit(0);
   }
+  const parsed = ArgsSchema.safeParse(flags);
+  if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const flag = issue.path.length > 0 ? `--${issue.path.join('.')}` : 'arguments';
     return `  ${flag}: ${issue.message}`;
   });
-  fail(`Invalid arguments:\n${problems.join('\n')}`);
+  return fail(`Invalid arguments:\n${problems.join('\n')}`);
 }
 
-/** A SQL string literal: single quotes doubled, which is all SQLite needs. */
-function sqlText(value: string | null): string {
-  return value === null ? 'NULL' : `'${value.replaceAll("'", "''")}'`;
+/** An INSERT of one row; strings are quoted the SQLite way (single quotes doubled). */
+function insert(table: string, row: Record<string, string | number | null>, verb = 'INSERT') {
+  const values = Object.values(row).map((v) =>
+    v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`,
+  );
+  return `${verb} INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${values.join(', ')});`;
 }
 
 const args = parse(process.argv.slice(2));
-if (args.help) {
-  console.error(USAGE);
-  process.exit(0);
-}
-
 const key = generateApiKey();
 const now = Date.now();
 const keyId = `key_${crypto.randomUUID().replaceAll('-', '')}`;
 const actor = `cli:${process.env.USER ?? userInfo().username}`;
-const row = (values: Array<string | number | null>) =>
-  values.map((v) => (typeof v === 'number' ? String(v) : sqlText(v))).join(', ');
 const sql = [
-  `INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (${row([args.tenant, args['tenant-name'] ?? args.tenant, now])});`,
-  `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role, created_by, created_at) VALUES (${row([keyId, args.tenant, args.name, apiKeyPrefix(key), await hashApiKey(key), args.role, actor, now])});`,
+  insert(
+    'tenants',
+    { id: args.tenant, name: args['tenant-name'] ?? args.tenant, created_at: now },
+    'INSERT OR IGNORE',
+  ),
+  insert('api_keys', {
+    id: keyId,
+    tenant_id: args.tenant,
+    name: args.name,
+    prefix: apiKeyPrefix(key),
+    key_hash: await hashApiKey(key),
+    role: args.role,
+    created_by: actor,
+    created_at: now,
+  }),
   // Recorded like POST /v1/keys records it, so the tenant's audit log has every key.
-  `INSERT INTO audit_log (id, tenant_id, time, actor, action, target, request_id, ip, details) VALUES (${row([`aud_${crypto.randomUUID().replaceAll('-', '')}`, args.tenant, now, actor, 'key.create', keyId, `cli_${crypto.randomUUID()}`, null, JSON.stringify({ name: args.name, role: args.role })])});`,
+  insert('audit_log', {
+    id: `aud_${crypto.randomUUID().replaceAll('-', '')}`,
+    tenant_id: args.tenant,
+    time: now,
+    actor,
+    action: 'key.create',
+    target: keyId,
+    request_id: `cli_${crypto.randomUUID().replaceAll('-', '')}`,
+    ip: null,
+    details: JSON.stringify({ name: args.name, role: args.role }),
+  }),
 ].join('\n');
 
 const where = args.remote

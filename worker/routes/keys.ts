@@ -199,11 +199,11 @@ keyRoutes.openapi(rotateKeyRoute, async (c) => {
   // the default applies.
   const { grace_seconds } = RotateKeyBodySchema.parse(c.req.valid('json'));
   const old = await manageableKey(c, id);
-  const state = old.revokedAt !== null ? 'revoked' : old.expiresAt !== null ? 'expired' : null;
   const refusal = (what: string) =>
     new ApiError('conflict', `Key ${id} ${what}; create a new key instead.`);
-  if (state === 'revoked') throw refusal('is revoked');
-  if (state === 'expired') throw refusal('has expired or was already rotated');
+  if (old.revokedAt !== null) throw refusal('is revoked');
+  // expires_at is only ever set by a rotation: this key has a successor already.
+  if (old.expiresAt !== null) throw refusal('has expired or was already rotated');
   const { row, shown } = await newKey(c, old.name, old.role);
   const expiresAt = row.createdAt + grace_seconds * 1000;
   if (!(await rotateKey(c.env.DB, c.var.caller.tenantId, id, row, expiresAt))) {

@@ -127,14 +127,10 @@ export const EventsQuerySchema = z.strictObject({
 
 export const StreamQuerySchema = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
-  token: z
-    .string()
-    .max(4096)
-    .optional()
-    .openapi({
-      description:
-        'A stream token from POST /v1/jobs/{id}/stream-token, for clients that cannot send headers.',
-    }),
+  token: z.string().max(4096).optional().openapi({
+    description:
+      'A stream token from POST /v1/jobs/{id}/stream-token, for clients that cannot send headers.',
+  }),
 });
 
 export const StreamTokenSchema = z
