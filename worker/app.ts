@@ -31,6 +31,7 @@ export interface AppOptions {
   requestTimeoutMs?: number;
 }
 
+/** Builds the app: the Worker makes one per isolate; tests make their own. */
 export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 

@@ -73,6 +73,16 @@ export function loadJwtConfig(env: object): JwtConfig | null {
     if (algorithms.some((a) => a.toLowerCase() === 'none')) {
       throw new ApiError('misconfigured', 'JWT_ALGORITHMS must not contain "none".');
     }
+    // A shared secret verifies HMAC algorithms only, a JWKS public keys only (RFC 8725 2.1).
+    const hmac = algorithms.filter((a) => a.startsWith('HS'));
+    if (e.JWT_SECRET ? hmac.length !== algorithms.length : hmac.length > 0) {
+      throw new ApiError(
+        'misconfigured',
+        e.JWT_SECRET
+          ? 'JWT_ALGORITHMS must list only HS256, HS384 or HS512 when JWT_SECRET is set.'
+          : 'JWT_ALGORITHMS must not list HMAC algorithms (HS…) when JWT_JWKS_URL is set.',
+      );
+    }
     config = {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,

@@ -50,6 +50,15 @@ async function publish(set: string, kids: string[]): Promise<void> {
   expect(res.status).toBe(204);
 }
 
+/** Makes key set `set` answer `status` with `body` instead of its keys. */
+async function breakSet(set: string, status: number, body: string): Promise<void> {
+  const res = await fetch(`${env.TEST_JWKS_URL}/sets/${set}/failure`, {
+    method: 'PUT',
+    body: JSON.stringify({ status, body }),
+  });
+  expect(res.status).toBe(204);
+}
+
 const privateJwkSchema = z.object({
   kid: z.string(),
   alg: z.enum(['RS256', 'ES256']),
@@ -347,6 +356,26 @@ describe('JWKS (RS256, ES256)', () => {
   ])('rejects %s with a 401 naming the check', async (_, token, detail) => {
     const bindings = jwksEnv(freshSet(), { JWT_ALGORITHMS: 'RS256,ES256' });
     await expectRejected(bindings, await token(), detail);
+  });
+
+  it.each<[string, number, string]>([
+    ['answers 500', 500, '{"error":"down"}'],
+    ['answers text that is not JSON', 200, '<html>maintenance</html>'],
+    ['answers JSON that is not a key set', 200, '{"keys":"none"}'],
+  ])('answers 502, not a 401 blaming the token, when the JWKS %s', async (_, status, body) => {
+    const set = freshSet();
+    await breakSet(set, status, body);
+    const token = await withKey(signingKeys.RS256);
+    const problem = await expectProblem(await call(jwksEnv(set), token), 502, 'upstream_error');
+    expect(problem.detail).toMatch(/JWKS/);
+  });
+
+  it('answers 502, not a 401 blaming the token, when the JWKS connection fails', async () => {
+    const set = freshSet();
+    await breakSet(set, 0, '');
+    const token = await withKey(signingKeys.RS256);
+    const problem = await expectProblem(await call(jwksEnv(set), token), 502, 'upstream_error');
+    expect(problem.detail).toMatch(/JWKS/);
   });
 
   it('accepts a token that expired within the clock tolerance', async () => {

@@ -34,7 +34,12 @@ async function call(
   const body = init.body === undefined ? undefined : JSON.stringify(init.body);
   const bindings = { ...env, ...Object.fromEntries(swap.map((name) => [name, limiter])) };
   const ctx = createExecutionContext();
-  const res = await createApp().request(path, { method: init.method, headers, body }, bindings, ctx);
+  const res = await createApp().request(
+    path,
+    { method: init.method, headers, body },
+    bindings,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -102,7 +107,12 @@ describe('rate limit per caller', () => {
   it('lets requests through when the limiter itself fails', async () => {
     const { apiKey } = await newTenant();
     const broken: RateLimit = { limit: () => Promise.reject(new Error('limiter down')) };
-    const res = await call('/v1/jobs', { apiKey, ip: freshIp() }, ['RATE_LIMIT_PER_CALLER'], broken);
+    const res = await call(
+      '/v1/jobs',
+      { apiKey, ip: freshIp() },
+      ['RATE_LIMIT_PER_CALLER'],
+      broken,
+    );
     expect(res.status).toBe(200);
   });
 });

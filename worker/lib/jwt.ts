@@ -3,29 +3,10 @@
  * `aud`, `exp` and `sub`, a small clock tolerance, and keys from a shared secret or a JWKS URL.
  * Every rejection says which check failed, in words that reveal no key material.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { JwtConfig } from '../auth-config.ts';
 import { ApiError } from '../errors.ts';
-
-/**
- * One key set per JWKS URL for the isolate's lifetime. jose caches the keys, refetches when a
- * token names an unknown `kid`, and allows at most one refetch per cooldown period, with
- * concurrent requests sharing it: a burst of bad `kid`s cannot cause a fetch stampede.
- */
-const keySets = new Map<string, JWTVerifyGetKey>();
-
-function keySet(url: string): JWTVerifyGetKey {
-  let set = keySets.get(url);
-  if (!set) {
-    set = createRemoteJWKSet(new URL(url), {
-      cacheMaxAge: 10 * 60_000,
-      cooldownDuration: 30_000,
-      timeoutDuration: 5_000,
-    });
-    keySets.set(url, set);
-  }
-  return set;
-}
+import { cachedJwks } from './jwks.ts';
 
 function unauthorized(message: string): ApiError {
   return new ApiError('unauthorized', `The token was rejected: ${message}`);
@@ -73,9 +54,11 @@ export async function verifyJwt(token: string, config: JwtConfig): Promise<JWTPa
   try {
     const { payload } = config.secret
       ? await jwtVerify(token, config.secret, options)
-      : await jwtVerify(token, keySet(config.jwksUrl ?? ''), options);
+      : await jwtVerify(token, cachedJwks(config.jwksUrl ?? ''), options);
     return payload;
   } catch (error) {
+    // A JWKS that cannot be fetched is our upstream's failure, not the caller's token.
+    if (error instanceof ApiError) throw error;
     throw describe(error, config);
   }
 }

@@ -15,9 +15,10 @@ import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 
 /**
- * Suffixes that never name a public host: special-use names (RFC 6761, 6762, 7686, 8375),
- * ICANN's private-use `.internal` (which covers metadata.google.internal), reverse DNS, and
- * names that home and corporate networks commonly use.
+ * Suffixes that never name a public host: `localhost` (RFC 6761), mDNS `.local` (RFC 6762),
+ * `.onion` (RFC 7686), ICANN's private-use `.internal` (which covers metadata.google.internal),
+ * reverse DNS and `home.arpa` (RFC 8375), Kubernetes service names, and names that home and
+ * corporate networks commonly use.
  */
 const PRIVATE_SUFFIXES = [
   'localhost',
@@ -30,9 +31,6 @@ const PRIVATE_SUFFIXES = [
   'corp',
   'private',
   'svc',
-  'test',
-  'example',
-  'invalid',
   'onion',
   'arpa',
 ];

@@ -18,6 +18,7 @@ export const CORS_EXPOSE_HEADERS = [
   'RateLimit',
   'RateLimit-Policy',
   'Location',
+  'Idempotent-Replayed',
 ];
 
 /** How long a browser may reuse a preflight answer; Chromium caps it at two hours anyway. */
@@ -45,12 +46,10 @@ const schema = z.object({
     )
     .pipe(
       z.array(
-        z
-          .string()
-          .refine(isExactOrigin, {
-            error: (issue) =>
-              `${JSON.stringify(issue.input)} is not an exact origin; write the scheme and host (and port) only, in lower case, such as https://app.example.com`,
-          }),
+        z.string().refine(isExactOrigin, {
+          error: (issue) =>
+            `${JSON.stringify(issue.input)} is not an exact origin; write the scheme and host (and port) only, in lower case, such as https://app.example.com`,
+        }),
       ),
     ),
 });

@@ -19,7 +19,6 @@ class RequestTimedOut extends HTTPException {}
 /** A middleware that answers 504 `request_timeout` once `ms` have passed without an answer. */
 export function requestTimeout(ms: number = REQUEST_TIMEOUT_MS): MiddlewareHandler<AppEnv> {
   const limit = timeout(ms, () => new RequestTimedOut(504));
-  const seconds = Math.round(ms / 100) / 10;
   return createMiddleware<AppEnv>(async (c, next) => {
     if (c.req.header('upgrade')?.toLowerCase() === 'websocket') return next();
     try {
@@ -29,7 +28,7 @@ export function requestTimeout(ms: number = REQUEST_TIMEOUT_MS): MiddlewareHandl
       // The handler may still finish its work: say so, since retrying blindly could repeat it.
       throw new ApiError(
         'request_timeout',
-        `The request was not answered within ${seconds} seconds. It may still take effect: ` +
+        `The request was not answered within ${ms / 1000} seconds. It may still take effect: ` +
           'read the resource before retrying, or retry with the same Idempotency-Key.',
       );
     }

@@ -1,0 +1,141 @@
+/**
+ * Repository URLs: hostile ones are refused at the edge with a 400 naming repo.url, under
+ * production settings; the usual forms pass (checked on checkRepoUrl itself, since a job created
+ * under production settings would try to reach a real Daytona).
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createApp } from '../../worker/app.ts';
+import type { Config } from '../../worker/config.ts';
+import { ApiError } from '../../worker/errors.ts';
+import { checkRepoUrl } from '../../worker/lib/repo-url.ts';
+import { newTenant } from './helpers.ts';
+
+const problemSchema = z.object({
+  code: z.string(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+
+/** Refused in production whatever REPO_ALLOWED_HOSTS says, with (part of) the reason given. */
+const hostile: Array<[url: string, reason: string]> = [
+  ['https://2130706433/o/r.git', 'not an IP address'],
+  ['https://0x7f.1/o/r.git', 'not an IP address'],
+  ['https://017700000001/o/r.git', 'not an IP address'],
+  ['https://127.0.0.1./o/r.git', 'not an IP address'],
+  ['https://[::ffff:127.0.0.1]/o/r.git', 'not an IP address'],
+  ['https://[::1]/o/r.git', 'not an IP address'],
+  ['https://169.254.169.254/latest/meta-data/', 'not an IP address'],
+  ['https://metadata.google.internal/computeMetadata/v1/', 'metadata'],
+  ['https://metadata/computeMetadata/v1/', 'full public name'],
+  ['https://localhost/o/r.git', 'not localhost'],
+  ['https://localhost./o/r.git', 'must not end the host name with a dot'],
+  ['https://repo.localhost/o/r.git', 'not localhost'],
+  ['https://nas.local/o/r.git', 'not localhost'],
+  ['https://git.corp.internal/o/r.git', 'not localhost'],
+  ['https://127.0.0.1.nip.io/o/r.git', 'stands for an IP address'],
+  ['https://10-0-0-1.sslip.io/o/r.git', 'stands for an IP address'],
+  ['https://7f000001.nip.io/o/r.git', 'stands for an IP address'],
+  ['https://app.lvh.me/o/r.git', 'stands for an IP address'],
+  ['https://github.com./o/r.git', 'must not end the host name with a dot'],
+  ['http://github.com/o/r.git', 'must use https://'],
+  ['ssh://git@github.com/o/r.git', 'must use https://'],
+  ['git://github.com/o/r.git', 'must use https://'],
+  ['file:///etc/passwd', 'must use https://'],
+  ['git@github.com:o/r.git', 'absolute URL'],
+  ['https://user:secret@github.com/o/r.git', 'credentials'],
+  ['https://ghp_token@github.com/o/r.git', 'credentials'],
+  ['https://github.com:8443/o/r.git', 'default https port'],
+  ['https://github.com/o/r.git?upload-pack=x', 'query string'],
+  ['https://github.com/o/r.git#main', 'fragment'],
+];
+
+let apiKey: string;
+beforeAll(async () => {
+  ({ apiKey } = await newTenant());
+});
+
+/** POST /v1/jobs with `url`, under production settings with the given allow-list. */
+async function postInProduction(url: string, allowedHosts: string): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await createApp().request(
+    '/v1/jobs',
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ repo: { url }, command: 'true' }),
+    },
+    {
+      ...env,
+      ENVIRONMENT: 'production',
+      DAYTONA_API_URL: 'https://daytona.example.com/api',
+      REPO_ALLOWED_HOSTS: allowedHosts,
+    },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+describe('hostile repository URLs, in production', () => {
+  it.each(hostile)('refuses %s', async (url, reason) => {
+    for (const allowedHosts of ['github.com,gitlab.com', '']) {
+      const res = await postInProduction(url, allowedHosts);
+      expect(res.status, `with REPO_ALLOWED_HOSTS="${allowedHosts}"`).toBe(400);
+      const problem = problemSchema.parse(await res.json());
+      expect(problem.code).toBe('invalid_request');
+      expect(problem.errors[0]?.path).toBe('repo.url');
+      expect(problem.detail).toContain(reason);
+    }
+  });
+
+  it.each([
+    'https://github.com.evil.com/o/r.git',
+    'https://evilgithub.com/o/r.git',
+    'https://gist.github.com/o/r.git',
+  ])('refuses %s, which is not on the allow-list', async (url) => {
+    const res = await postInProduction(url, 'github.com');
+    expect(res.status).toBe(400);
+    const problem = problemSchema.parse(await res.json());
+    expect(problem.detail).toContain('allowed hosts: github.com');
+  });
+});
+
+describe('checkRepoUrl', () => {
+  type Settings = Pick<Config, 'environment' | 'repoAllowedHosts'>;
+  const production: Settings = {
+    environment: 'production',
+    repoAllowedHosts: ['github.com', 'gitlab.com'],
+  };
+  const development: Settings = { environment: 'development', repoAllowedHosts: [] };
+
+  it.each([
+    ['https://github.com/octocat/Hello-World.git', 'https://github.com/octocat/Hello-World.git'],
+    ['https://GitHub.COM/octocat/Hello-World', 'https://github.com/octocat/Hello-World'],
+    ['https://github.com:443/o/r.git', 'https://github.com/o/r.git'],
+    ['https://gitlab.com/group/subgroup/r.git', 'https://gitlab.com/group/subgroup/r.git'],
+  ])('accepts %s in production', (url, normalised) => {
+    expect(checkRepoUrl(url, production)).toBe(normalised);
+  });
+
+  it('accepts any public host when the allow-list is empty', () => {
+    const open: Settings = { environment: 'production', repoAllowedHosts: [] };
+    expect(checkRepoUrl('https://git.example.org/r.git', open)).toBe(
+      'https://git.example.org/r.git',
+    );
+  });
+
+  it.each(['file:///tmp/repo', 'https://git.example.org:8443/r.git'])(
+    'accepts %s in development',
+    (url) => {
+      expect(checkRepoUrl(url, development)).toBe(url);
+    },
+  );
+
+  it('still refuses addresses and local names in development', () => {
+    for (const url of ['https://127.0.0.1/r.git', 'https://localhost:8443/r.git']) {
+      expect(() => checkRepoUrl(url, development)).toThrow(ApiError);
+    }
+  });
+});
