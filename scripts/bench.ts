@@ -1,7 +1,10 @@
 /**
  * `npm run bench`: latency and throughput of the API on `wrangler dev`, measured with wrk at 50
- * concurrent connections. Prints median and p99 latency and requests/s of GET /v1/jobs/{id} and
- * POST /v1/jobs, each next to GET /health measured in the same run.
+ * concurrent connections. Prints median and p99 latency and requests/s of GET /v1/jobs/{id}
+ * (with an API key and with a JWT) and POST /v1/jobs, each next to GET /health measured in the
+ * same run, and what authentication costs per request (from the Server-Timing header).
+ *
+ * Rate limits are switched off (RATE_LIMITS=off, development only) for the run.
  *
  * Options (environment): BENCH_SECONDS (default 10), BENCH_POST_SECONDS (default 5; every POST
  * starts a real job in local-daytona, so this phase also loads the machine), BENCH_CONNECTIONS
@@ -12,8 +15,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SignJWT } from 'jose';
 import { z } from 'zod';
-import { startDevStack } from './lib/dev-stack.ts';
+import { DEV_TENANT_ID, startDevStack } from './lib/dev-stack.ts';
 import { createSampleRepo } from './lib/sample-repo.ts';
 
 const run = promisify(execFile);
@@ -57,6 +61,26 @@ async function wrk(
   };
 }
 
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+/** Median time authentication took (Server-Timing) and the median whole request, one at a time. */
+async function authShare(url: string, token: string, samples = 200): Promise<string> {
+  const auth: number[] = [];
+  const total: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    await res.arrayBuffer();
+    total.push(performance.now() - started);
+    const dur = /auth;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1];
+    auth.push(Number(dur ?? NaN));
+  }
+  const a = median(auth);
+  const t = median(total);
+  return `auth ${a.toFixed(1)} ms of ${t.toFixed(1)} ms (${((100 * a) / t).toFixed(0)} %)`;
+}
+
 try {
   await run('wrk', ['--version']).catch((error: unknown) => {
     // wrk prints its version and exits 1; only a missing binary is an error.
@@ -67,11 +91,28 @@ try {
   process.exit(2);
 }
 
+const jwtSecret = `${crypto.randomUUID()}${crypto.randomUUID()}`;
 const state = await mkdtemp(join(tmpdir(), 'omni-bench-'));
 const repo = await createSampleRepo(state);
-const stack = await startDevStack({ port: 0, persistTo: join(state, 'wrangler') });
+const stack = await startDevStack({
+  port: 0,
+  persistTo: join(state, 'wrangler'),
+  // One client on one address would only measure the rate limiter's 429s: limits are off here.
+  vars: {
+    JWT_ISSUER: 'https://idp.bench',
+    JWT_AUDIENCE: 'omni',
+    JWT_SECRET: jwtSecret,
+    RATE_LIMITS: 'off',
+  },
+});
 try {
-  const auth = ['-H', `Authorization: Bearer ${stack.apiKey}`];
+  const jwt = await new SignJWT({ tenant_id: DEV_TENANT_ID, role: 'owner' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer('https://idp.bench')
+    .setAudience('omni')
+    .setSubject('bench')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(jwtSecret));
   const body = JSON.stringify({ repo: { url: repo.url }, command: 'true' });
   const created = await fetch(`${stack.url}/v1/jobs`, {
     method: 'POST',
@@ -79,8 +120,11 @@ try {
     body,
   });
   const job = z.object({ id: z.string() }).parse(await created.json());
+  const jobUrl = `${stack.url}/v1/jobs/${job.id}`;
+  const withKey = ['-H', `Authorization: Bearer ${stack.apiKey}`];
+  const withJwt = ['-H', `Authorization: Bearer ${jwt}`];
   // Warm up: the first requests compile the Worker and open the D1 database.
-  await wrk('warm-up', `${stack.url}/v1/jobs/${job.id}`, 2, auth);
+  await wrk('warm-up', jobUrl, 2, withKey);
 
   const script = join(state, 'post.lua');
   await writeFile(
@@ -89,8 +133,11 @@ try {
   );
   const results: Result[] = [];
   results.push(await wrk('GET /health', `${stack.url}/health`, seconds));
-  results.push(await wrk('GET /v1/jobs/{id}', `${stack.url}/v1/jobs/${job.id}`, seconds, auth));
+  results.push(await wrk('GET /v1/jobs/{id} (API key)', jobUrl, seconds, withKey));
+  results.push(await wrk('GET /v1/jobs/{id} (JWT)', jobUrl, seconds, withJwt));
   results.push(await wrk('GET /health', `${stack.url}/health`, seconds));
+  const shareKey = await authShare(jobUrl, stack.apiKey);
+  const shareJwt = await authShare(jobUrl, jwt);
   results.push(await wrk('POST /v1/jobs', `${stack.url}/v1/jobs`, postSeconds, ['-s', script]));
 
   console.log(
@@ -99,8 +146,12 @@ try {
   const header = ['endpoint', 'p50', 'p99', 'req/s', 'requests', 'errors'];
   const rows = results.map((r) => [r.name, r.p50, r.p99, r.rps, r.requests, r.errors]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of [header, ...rows])
+  for (const row of [header, ...rows]) {
     console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
+  }
+  console.log(`\nAuthentication, 200 sequential GET /v1/jobs/{id} each (median):`);
+  console.log(`  API key: ${shareKey}`);
+  console.log(`  JWT:     ${shareJwt}`);
 } finally {
   await stack.stop();
   await rm(state, { recursive: true, force: true });

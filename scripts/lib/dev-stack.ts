@@ -25,6 +25,8 @@ export interface DevStackOptions {
   persistTo: string;
   /** Receives wrangler's output lines (default: dropped). */
   onOutput?: (line: string) => void;
+  /** More Worker settings, e.g. JWT_* for the benchmark. */
+  vars?: Record<string, string>;
 }
 
 export interface DevStack {
@@ -134,6 +136,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         `DAYTONA_API_KEY:${daytona.apiKey}`,
         '--var',
         `STREAM_TOKEN_SECRET:${crypto.randomUUID()}${crypto.randomUUID()}`,
+        ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => [
+          '--var',
+          `${name}:${value}`,
+        ]),
       ],
       {
         cwd: root,

@@ -164,3 +164,29 @@ describe('configuration', () => {
     expect(configured).toHaveLength(stated.length);
   });
 });
+
+describe('RATE_LIMITS=off', () => {
+  /** A limiter that refuses everything: any request it is asked about is limited. */
+  const refuseAll = { limit: async () => ({ success: false }) } satisfies RateLimit;
+  const all: Binding[] = Object.values(rateLimitPolicies).map((p) => p.binding);
+
+  it('switches limits off in development only', async () => {
+    const { apiKey } = await newTenant();
+    const off = async (environment: string) => {
+      const headers = new Headers({ authorization: `Bearer ${apiKey}` });
+      const bindings = {
+        ...env,
+        ...Object.fromEntries(all.map((name) => [name, refuseAll])),
+        RATE_LIMITS: 'off',
+        ENVIRONMENT: environment,
+        DAYTONA_API_URL:
+          environment === 'production' ? 'https://daytona.example/api' : env.DAYTONA_API_URL,
+      };
+      return (
+        await createApp().request('/v1/jobs', { headers }, bindings, createExecutionContext())
+      ).status;
+    };
+    expect(await off('development')).toBe(200);
+    expect(await off('production')).toBe(429);
+  });
+});

@@ -6,6 +6,7 @@ import { and, desc, eq, getTableColumns, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { olderThan, toPage, type Cursor } from '../lib/cursor.ts';
 import { apiKeys, type ApiKeyRow } from './schema.ts';
+import { forgetKeys } from '../lib/auth-cache.ts';
 
 /** A key row without its hash, which never needs to leave the database. */
 export type KeyRecord = Omit<ApiKeyRow, 'keyHash'>;
@@ -63,6 +64,7 @@ export async function revokeKey(
     .set({ revokedAt: now })
     .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
     .returning({ id: apiKeys.id });
+  forgetKeys();
   return rows.length > 0;
 }
 
@@ -95,6 +97,7 @@ export async function rotateKey(
       .returning({ id: apiKeys.id }),
     db.insert(apiKeys).values(next),
   ]);
+  forgetKeys();
   if (replaced.length > 0) return true;
   // Lost a race: the new key was never shown to anyone, so removing it is all there is to undo.
   await db.delete(apiKeys).where(eq(apiKeys.id, next.id));

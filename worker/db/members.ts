@@ -6,6 +6,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { olderThan, toPage, type Cursor } from '../lib/cursor.ts';
 import { memberships, type Role } from './schema.ts';
+import { forgetMembership } from '../lib/auth-cache.ts';
 
 export type MembershipRow = typeof memberships.$inferSelect;
 
@@ -59,6 +60,7 @@ export async function upsertMember(
       set: { role, updatedAt: now },
     })
     .returning();
+  forgetMembership(tenantId, subject);
   const row = rows[0];
   if (!row) throw new Error('upsert of a membership returned no row');
   return row;
@@ -74,5 +76,6 @@ export async function deleteMember(
     .delete(memberships)
     .where(and(eq(memberships.tenantId, tenantId), eq(memberships.subject, subject)))
     .returning();
+  forgetMembership(tenantId, subject);
   return rows[0] ?? null;
 }

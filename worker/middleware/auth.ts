@@ -11,6 +11,7 @@ import { loadJwtConfig } from '../auth-config.ts';
 import { apiKeys, memberships, roles, tenants, type Role } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { hashApiKey, isWellFormedApiKey } from '../lib/api-keys.ts';
+import { keysByHash, membershipsBySubject, type CachedKey } from '../lib/auth-cache.ts';
 import { verifyJwt } from '../lib/jwt.ts';
 import { verifyStreamToken } from '../lib/stream-token.ts';
 import type { AppEnv, Caller } from '../types.ts';
@@ -33,18 +34,8 @@ async function callerFromApiKey(c: Context<AppEnv>, key: string): Promise<Caller
       'The API key is malformed or mistyped; check that it was copied whole.',
     );
   }
-  const rows = await drizzle(c.env.DB)
-    .select({
-      id: apiKeys.id,
-      tenantId: apiKeys.tenantId,
-      role: apiKeys.role,
-      lastUsedAt: apiKeys.lastUsedAt,
-      expiresAt: apiKeys.expiresAt,
-    })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, await hashApiKey(key)), isNull(apiKeys.revokedAt)))
-    .limit(1);
-  const row = rows[0];
+  const hash = await hashApiKey(key);
+  const row = keysByHash.get(hash) ?? (await lookUpKey(c.env.DB, hash));
   const now = Date.now();
   if (!row || (row.expiresAt !== null && row.expiresAt <= now)) {
     throw new ApiError(
@@ -53,6 +44,7 @@ async function callerFromApiKey(c: Context<AppEnv>, key: string): Promise<Caller
     );
   }
   if (row.lastUsedAt === null || row.lastUsedAt < now - LAST_USED_RESOLUTION_MS) {
+    row.lastUsedAt = now;
     c.executionCtx.waitUntil(
       drizzle(c.env.DB)
         .update(apiKeys)
@@ -65,6 +57,24 @@ async function callerFromApiKey(c: Context<AppEnv>, key: string): Promise<Caller
     );
   }
   return { tenantId: row.tenantId, role: row.role, actor: `key:${row.id}`, keyId: row.id };
+}
+
+/** Reads an unrevoked key by hash from D1 and caches it (unknown keys are not cached). */
+async function lookUpKey(d1: D1Database, hash: string): Promise<CachedKey | null> {
+  const rows = await drizzle(d1)
+    .select({
+      id: apiKeys.id,
+      tenantId: apiKeys.tenantId,
+      role: apiKeys.role,
+      lastUsedAt: apiKeys.lastUsedAt,
+      expiresAt: apiKeys.expiresAt,
+    })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  const row = rows[0] ?? null;
+  if (row) keysByHash.set(hash, row);
+  return row;
 }
 
 function isRole(value: unknown): value is Role {
@@ -85,20 +95,27 @@ async function callerFromJwt(c: Context<AppEnv>, token: string): Promise<Caller>
       `The token was rejected: it has no "${config.tenantClaim}" claim.`,
     );
   }
-  const rows = await drizzle(c.env.DB)
-    .select({ role: memberships.role })
-    .from(tenants)
-    .leftJoin(
-      memberships,
-      and(eq(memberships.tenantId, tenants.id), eq(memberships.subject, subject)),
-    )
-    .where(eq(tenants.id, tenantId))
-    .limit(1);
-  const row = rows[0];
-  if (!row) throw new ApiError('unauthorized', 'The token was rejected: its tenant is not known.');
+  const cacheKey = `${tenantId}\n${subject}`;
+  let membership = membershipsBySubject.get(cacheKey);
+  if (!membership) {
+    const rows = await drizzle(c.env.DB)
+      .select({ role: memberships.role })
+      .from(tenants)
+      .leftJoin(
+        memberships,
+        and(eq(memberships.tenantId, tenants.id), eq(memberships.subject, subject)),
+      )
+      .where(eq(tenants.id, tenantId))
+      .limit(1);
+    const row = rows[0];
+    if (!row)
+      throw new ApiError('unauthorized', 'The token was rejected: its tenant is not known.');
+    membership = { role: row.role };
+    membershipsBySubject.set(cacheKey, membership);
+  }
   // A membership set by the tenant's owners wins over the identity provider's claim.
   const claimed = claims[config.roleClaim];
-  const role = row.role ?? (isRole(claimed) ? claimed : null);
+  const role = membership.role ?? (isRole(claimed) ? claimed : null);
   if (!role) {
     throw new ApiError('forbidden', `You have no role in this tenant; ask an owner to add you.`);
   }
