@@ -56,9 +56,8 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     }),
   );
   app.use('/v1/*', async (c, next) => {
-    const length = c.req.header('content-length');
-    const hasBody =
-      (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+    // A chunked body has no Content-Length: look at the body itself.
+    const hasBody = c.req.raw.body !== null && c.req.header('content-length') !== '0';
     // A body, whatever the method, must be JSON; requests without one (e.g. cancel) need no type.
     if (hasBody) {
       const type = c.req.header('content-type') ?? '';

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp } from '../../worker/app.ts';
-import { api, newTenant } from './helpers.ts';
+import { api, createJob, newTenant } from './helpers.ts';
 
 const problemSchema = z.object({
   type: z.string(),
@@ -142,6 +142,37 @@ describe('POST /v1/jobs bodies', () => {
       'invalid_request',
     );
     expect(problem.errors?.[0]?.path).toBe('timeout_seconds');
+  });
+});
+
+describe('unknown parameters everywhere', () => {
+  it('refuses unknown query parameters, and bodies on actions that take none', async () => {
+    const job = await createJob(apiKey, { ...valid(), command: 'sleep 5' });
+    const tokenPath = `/v1/jobs/${job.id}/stream-token`;
+    const statuses = [
+      (await api(`/v1/jobs/${job.id}?colour=red`, apiKey)).status,
+      (await api(tokenPath, apiKey, { method: 'POST', body: '{"colour":"red"}' })).status,
+      (await api(`/v1/jobs/${job.id}/cancel?now=1`, apiKey, { method: 'POST' })).status,
+      (await api(tokenPath, apiKey, { method: 'POST', body: '{}' })).status,
+      (await api(tokenPath, apiKey, { method: 'POST' })).status,
+      (await api(`/v1/jobs/${job.id}/cancel`, apiKey, { method: 'POST' })).status,
+    ];
+    expect(statuses).toEqual([400, 400, 400, 201, 201, 200]);
+  });
+
+  it('refuses a chunked body that is not JSON', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('repo=x'));
+        controller.close();
+      },
+    });
+    const res = await api('/v1/jobs', apiKey, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(res.status).toBe(415);
   });
 });
 

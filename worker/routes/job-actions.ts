@@ -18,6 +18,7 @@ import { ProblemSchema } from '../schemas/problem.ts';
 import type { AppEnv } from '../types.ts';
 import { validationHook } from '../validation.ts';
 import { toJob } from './jobs.ts';
+import { NoBodySchema, NoQuerySchema } from '../schemas/page.ts';
 
 export const jobActionRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -40,7 +41,11 @@ const cancelRoute = createRoute({
   description:
     'The job ends as `canceled` and its sandbox is deleted. Canceling a job that has already ended changes nothing and answers 409 with the job as it ended.',
   security,
-  request: { params: JobIdParamsSchema },
+  request: {
+    params: JobIdParamsSchema,
+    query: NoQuerySchema,
+    body: { required: false, content: { 'application/json': { schema: NoBodySchema } } },
+  },
   responses: {
     200: { description: 'Canceled', content: { 'application/json': { schema: JobSchema } } },
     401: problem('No valid credentials'),
@@ -79,7 +84,11 @@ const streamTokenRoute = createRoute({
   description:
     'For clients that cannot set headers on a WebSocket: open the returned url (GET /v1/jobs/{id}/stream?token=…) within a minute. Never put an API key in a URL.',
   security,
-  request: { params: JobIdParamsSchema },
+  request: {
+    params: JobIdParamsSchema,
+    query: NoQuerySchema,
+    body: { required: false, content: { 'application/json': { schema: NoBodySchema } } },
+  },
   responses: {
     201: { description: 'A token', content: { 'application/json': { schema: StreamTokenSchema } } },
     401: problem('No valid credentials'),

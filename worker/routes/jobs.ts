@@ -24,6 +24,7 @@ import {
 } from '../schemas/jobs.ts';
 import { ProblemSchema } from '../schemas/problem.ts';
 import type { AppEnv } from '../types.ts';
+import { NoQuerySchema } from '../schemas/page.ts';
 
 export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -79,6 +80,7 @@ const createJobRoute = createRoute({
     'Accepts a job and returns at once; a Job Durable Object runs it in a Daytona sandbox.',
   security,
   request: {
+    query: NoQuerySchema,
     headers: z.object({
       'idempotency-key': z.string().optional().openapi({
         description:
@@ -138,7 +140,7 @@ const getJob = createRoute({
   path: '/{id}',
   summary: 'Get a job and its live status',
   security,
-  request: { params: JobIdParamsSchema },
+  request: { params: JobIdParamsSchema, query: NoQuerySchema },
   responses: {
     200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
     401: problem('No valid credentials'),

@@ -26,6 +26,7 @@ import {
 import { problem, security } from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
 import { validationHook } from '../validation.ts';
+import { NoQuerySchema } from '../schemas/page.ts';
 
 export const keyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -96,6 +97,7 @@ const createKey = createRoute({
     'The answer is the only time the key is shown. The role may not be stronger than your own.',
   security,
   request: {
+    query: NoQuerySchema,
     body: { required: true, content: { 'application/json': { schema: CreateKeyBodySchema } } },
   },
   responses: {
@@ -151,7 +153,7 @@ const revokeKeyRoute = createRoute({
   summary: 'Revoke an API key',
   description: 'The key is refused from now on. Revoking a revoked key changes nothing.',
   security,
-  request: { params: KeyIdParamsSchema },
+  request: { params: KeyIdParamsSchema, query: NoQuerySchema },
   responses: {
     204: { description: 'Revoked' },
     401: problem('No valid credentials'),
@@ -177,6 +179,7 @@ const rotateKeyRoute = createRoute({
     'Creates a new key with the same name and role, shown once, and makes the old key expire after grace_seconds (0: at once). A revoked, expired or already rotated key cannot be rotated.',
   security,
   request: {
+    query: NoQuerySchema,
     params: KeyIdParamsSchema,
     body: { required: false, content: { 'application/json': { schema: RotateKeyBodySchema } } },
   },

@@ -27,6 +27,7 @@ import {
 import { problem, security } from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
 import { validationHook } from '../validation.ts';
+import { NoQuerySchema } from '../schemas/page.ts';
 
 export const memberRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -86,6 +87,7 @@ const putMember = createRoute({
     'Adds the member (201) or changes their role (200). Owners cannot demote themselves.',
   security,
   request: {
+    query: NoQuerySchema,
     params: SubjectParamsSchema,
     body: { required: true, content: { 'application/json': { schema: PutMemberBodySchema } } },
   },
@@ -123,7 +125,7 @@ const deleteMemberRoute = createRoute({
   description:
     "The person keeps only what their JWT's role claim gives them. Owners cannot remove themselves.",
   security,
-  request: { params: SubjectParamsSchema },
+  request: { params: SubjectParamsSchema, query: NoQuerySchema },
   responses: {
     204: { description: 'Removed' },
     401: problem('No valid credentials'),
