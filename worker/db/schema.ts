@@ -5,6 +5,18 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
+/** Every status a job can be in; the last four are final. */
+export const jobStatuses = [
+  'queued',
+  'provisioning',
+  'cloning',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'canceled',
+] as const;
+
 /** Roles, weakest first: each role can do everything the ones before it can. */
 export const roles = ['viewer', 'member', 'admin', 'owner'] as const;
 export type Role = (typeof roles)[number];
@@ -114,18 +126,7 @@ export const jobs = sqliteTable(
     tenantId: text('tenant_id')
       .notNull()
       .references(() => tenants.id),
-    status: text('status', {
-      enum: [
-        'queued',
-        'provisioning',
-        'cloning',
-        'running',
-        'succeeded',
-        'failed',
-        'timed_out',
-        'canceled',
-      ],
-    }).notNull(),
+    status: text('status', { enum: jobStatuses }).notNull(),
     repoUrl: text('repo_url').notNull(),
     repoRef: text('repo_ref'),
     command: text('command').notNull(),

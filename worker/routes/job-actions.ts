@@ -14,7 +14,7 @@ import {
   StreamTokenSchema,
   terminalStatuses,
 } from '../schemas/jobs.ts';
-import { ProblemSchema } from '../schemas/problem.ts';
+import { problem, security } from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
 import { validationHook } from '../validation.ts';
 import { toJob } from './jobs.ts';
@@ -23,12 +23,6 @@ import { NoBodySchema, NoQuerySchema } from '../schemas/page.ts';
 export const jobActionRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 jobActionRoutes.on('POST', '/:id/cancel', requireRole('member'));
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-});
-const security = [{ bearerAuth: [] }];
 
 function notFound(id: string): ApiError {
   return new ApiError('not_found', `No job with id ${id}.`);

@@ -22,7 +22,7 @@ import {
   StreamQuerySchema,
   type Job,
 } from '../schemas/jobs.ts';
-import { ProblemSchema } from '../schemas/problem.ts';
+import { problem, security } from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
 import { NoQuerySchema } from '../schemas/page.ts';
 
@@ -30,12 +30,6 @@ export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }
 
 // Reading needs any role; creating needs member or higher.
 jobRoutes.on('POST', '/', requireRole('member'));
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-});
-const security = [{ bearerAuth: [] }];
 
 /** Renders a job row (from D1 or the Job DO) as the API shows it. */
 export function toJob(row: JobRow): Job {

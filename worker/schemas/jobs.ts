@@ -3,17 +3,9 @@
  * OpenAPI document at /openapi.json is generated from them, so the two cannot drift.
  */
 import { z } from '@hono/zod-openapi';
+import { jobStatuses } from '../db/schema.ts';
 
-export const jobStatuses = [
-  'queued',
-  'provisioning',
-  'cloning',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'canceled',
-] as const;
+export { jobStatuses };
 
 /** Statuses after which a job never changes again. */
 export const terminalStatuses: ReadonlySet<string> = new Set([
