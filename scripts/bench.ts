@@ -83,6 +83,25 @@ async function authShare(url: string, token: string, samples = 200): Promise<str
   return `auth ${a.toFixed(1)} ms of ${t.toFixed(1)} ms (${((100 * a) / t).toFixed(0)} %)`;
 }
 
+/** Median latency of `samples` job creations sent one after another (each job is tiny). */
+async function sequentialPost(url: string, apiKey: string, body: string, samples = 30) {
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body,
+    });
+    await res.arrayBuffer();
+    if (res.status !== 201) throw new Error(`POST answered ${res.status}`);
+    times.push(performance.now() - started);
+    // Let the job finish so the next request meets an idle machine.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return `median ${median(times).toFixed(1)} ms of ${samples}`;
+}
+
 /**
  * CPU time of the authentication work itself, measured in Node: inside workerd the clock stands
  * still while code runs (it only moves across I/O), so Server-Timing cannot show it.
@@ -166,6 +185,7 @@ try {
   results.push(await wrk('GET /v1/jobs/{id} (API key)', jobUrl, seconds, withKey));
   results.push(await wrk('GET /v1/jobs/{id} (JWT)', jobUrl, seconds, withJwt));
   results.push(await wrk('GET /health', `${stack.url}/health`, seconds));
+  const postAlone = await sequentialPost(`${stack.url}/v1/jobs`, stack.apiKey, body);
   const shareKey = await authShare(jobUrl, stack.apiKey);
   const shareJwt = await authShare(jobUrl, jwt);
   results.push(await wrk('POST /v1/jobs', `${stack.url}/v1/jobs`, postSeconds, ['-s', script]));
@@ -179,6 +199,7 @@ try {
   for (const row of [header, ...rows]) {
     console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
   }
+  console.log(`\nPOST /v1/jobs one at a time, machine otherwise idle: ${postAlone}`);
   console.log(`\nAuthentication, 200 sequential GET /v1/jobs/{id} each (median):`);
   console.log(`  API key: ${shareKey}`);
   console.log(`  JWT:     ${shareJwt}`);
