@@ -24,8 +24,6 @@ import { acceptWatcher, closeQuietly, MAX_WATCHERS } from './sockets.ts';
 import { initialState, toRow, type JobSpec } from './state.ts';
 import { JobStorage, type Deadline, type JobEvent } from './storage.ts';
 
-/** How long create() may take to write the job's D1 row before the job starts anyway. */
-const CREATE_GRACE_MS = 30_000;
 /** Output characters in one page of events: pages stay small whatever `limit` asks for. */
 const MAX_PAGE_OUTPUT_CHARS = 1024 * 1024;
 
@@ -58,22 +56,12 @@ export class JobDO extends DurableObject<Env> {
       this.record.save(state);
       this.store.appendEvent('status', spec.createdAt, { status: 'queued' });
       this.store.setDeadline('timeout', spec.createdAt + spec.timeoutSeconds * 1000);
-      // A safety net: if this object dies before the D1 write below finishes, the job still
-      // starts (and its first transition writes the row). Moved to "now" once the row exists.
-      this.store.setDeadline('advance', Date.now() + CREATE_GRACE_MS);
+      if (state.slotGranted) this.store.setDeadline('advance', Date.now());
     });
     await this.armAlarm();
-    try {
-      await upsertJob(this.env.DB, toRow(state));
-    } catch (error) {
-      // Without its D1 row nobody could list the job: forget it and let the caller retry.
-      await this.store.wipe();
-      this.record.save(null);
-      throw error;
-    }
-    if (state.slotGranted) this.store.setDeadline('advance', Date.now());
-    else this.store.deleteDeadline('advance');
-    await this.armAlarm();
+    // The job is accepted now. If D1 cannot take its row, a `sync` deadline writes it later; the
+    // job itself is in this object and runs meanwhile (it can be read, just not yet listed).
+    await this.record.mirror(state);
     return toRow(state);
   }
 

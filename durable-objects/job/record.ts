@@ -42,15 +42,16 @@ export class JobRecord {
     return this.current !== null && this.current.tenantId === tenantId;
   }
 
-  save(state: JobState | null): void {
-    if (state) this.store.putState(state);
+  save(state: JobState): void {
+    this.store.putState(state);
     this.current = state;
   }
 
   /** Moves a running job to a new non-final status, records it, tells watchers and D1. */
   async transition(patch: Partial<JobState>): Promise<JobState> {
     const now = Date.now();
-    const next: JobState = { ...this.require(), ...patch, updatedAt: now };
+    const previous = this.require();
+    const next: JobState = { ...previous, ...patch, updatedAt: nextVersion(previous, now) };
     const event = this.store.transaction(() => {
       this.save(next);
       return this.store.appendEvent('status', now, statusBody(next));
@@ -72,7 +73,7 @@ export class JobRecord {
       errorMessage: outcome.errorMessage,
       exitCode: outcome.exitCode ?? null,
       finishedAt: now,
-      updatedAt: now,
+      updatedAt: nextVersion(state, now),
     };
     const events = this.store.transaction(() => {
       this.save(next);
@@ -143,6 +144,14 @@ export class JobRecord {
     });
     for (const event of events) broadcast(this.ctx, event);
   }
+}
+
+/**
+ * `updated_at` of the next state: the clock, but always past the previous value, so that D1
+ * can tell an older mirror write from a newer one (see upsertJob).
+ */
+function nextVersion(previous: JobState, now: number): number {
+  return Math.max(now, previous.updatedAt + 1);
 }
 
 /** The body of a `status` event. */

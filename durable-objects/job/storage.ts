@@ -184,10 +184,4 @@ export class JobStorage {
   transaction<T>(fn: () => T): T {
     return this.storage.transactionSync(fn);
   }
-
-  /** Forgets everything, e.g. when creating the job's D1 row failed. */
-  async wipe(): Promise<void> {
-    await this.storage.deleteAlarm();
-    await this.storage.deleteAll();
-  }
 }

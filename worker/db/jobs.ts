@@ -1,12 +1,23 @@
 /** D1 queries on the `jobs` table. Every read filters by tenant: another tenant's job is not found. */
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { jobs, type JobRow, type JobStatus } from './schema.ts';
 
-/** Inserts or replaces the row of a job (the Job DO is its only writer). */
+/**
+ * Inserts or updates the row of a job (the Job DO is its only writer). A write older than the
+ * row (by `updated_at`, which the Job DO keeps strictly increasing) changes nothing, so two
+ * mirror writes that overlap can never leave the older state behind.
+ */
 export async function upsertJob(d1: D1Database, row: JobRow): Promise<void> {
   const { id: _id, ...rest } = row;
-  await drizzle(d1).insert(jobs).values(row).onConflictDoUpdate({ target: jobs.id, set: rest });
+  await drizzle(d1)
+    .insert(jobs)
+    .values(row)
+    .onConflictDoUpdate({
+      target: jobs.id,
+      set: rest,
+      setWhere: sql`${jobs.updatedAt} < excluded.updated_at`,
+    });
 }
 
 /** Position after which a page starts: the last row of the previous page. */
