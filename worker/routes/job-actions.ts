@@ -24,6 +24,13 @@ export const jobActionRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
 
 jobActionRoutes.on('POST', '/:id/cancel', requireRole('member'));
 
+/** Both actions take the job id only: no query parameters, and no body (or an empty one). */
+const actionRequest = {
+  params: JobIdParamsSchema,
+  query: NoQuerySchema,
+  body: { required: false, content: { 'application/json': { schema: NoBodySchema } } },
+};
+
 function notFound(id: string): ApiError {
   return new ApiError('not_found', `No job with id ${id}.`);
 }
@@ -35,11 +42,7 @@ const cancelRoute = createRoute({
   description:
     'The job ends as `canceled` and its sandbox is deleted. Canceling a job that has already ended changes nothing and answers 409 with the job as it ended.',
   security,
-  request: {
-    params: JobIdParamsSchema,
-    query: NoQuerySchema,
-    body: { required: false, content: { 'application/json': { schema: NoBodySchema } } },
-  },
+  request: actionRequest,
   responses: {
     200: { description: 'Canceled', content: { 'application/json': { schema: JobSchema } } },
     401: problem('No valid credentials'),
@@ -78,11 +81,7 @@ const streamTokenRoute = createRoute({
   description:
     'For clients that cannot set headers on a WebSocket: open the returned url (GET /v1/jobs/{id}/stream?token=…) within a minute. Never put an API key in a URL.',
   security,
-  request: {
-    params: JobIdParamsSchema,
-    query: NoQuerySchema,
-    body: { required: false, content: { 'application/json': { schema: NoBodySchema } } },
-  },
+  request: actionRequest,
   responses: {
     201: { description: 'A token', content: { 'application/json': { schema: StreamTokenSchema } } },
     401: problem('No valid credentials'),

@@ -23,7 +23,7 @@ export const nextCursor = z
   .nullable()
   .openapi({ description: 'Pass as cursor to get the next page; null on the last page.' });
 
-/** For endpoints that take no query parameters: any parameter is an error that names it. */
+/** For endpoints that take no query parameters: each one sent is an error that names it. */
 export const NoQuerySchema = z.strictObject({});
 
 /** For actions that take no body: an empty body, `{}`, or nothing at all. */
