@@ -10,16 +10,13 @@
  * against the schema documented for that status. Schemas stay open: only what the spec requires
  * and the types it states are enforced, never `additionalProperties: false`.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDaytona, type LocalDaytona } from '../../local-daytona/server.ts';
+import { createSampleRepo, type SampleRepo } from '../../scripts/lib/sample-repo.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -220,8 +217,8 @@ function expectValid(validate: ValidateFunction, body: unknown, what: string): v
 }
 
 let server: LocalDaytona;
+let repo: SampleRepo | undefined;
 let repoDir: string;
-const run = promisify(execFile);
 
 /** The headers @daytonaio/sdk 0.218.0 sends on every request (SDK-CONTRACT.md A0). */
 function headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -307,20 +304,13 @@ function field(answer: Answer, name: string): string {
 beforeAll(async () => {
   server = await startLocalDaytona({ apiKey: `test-${crypto.randomUUID()}` });
   // A repository to clone (git clone of a local path needs no network).
-  repoDir = await mkdtemp(path.join(tmpdir(), 'ld-contract-repo-'));
-  const git = (...args: string[]) =>
-    run('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], {
-      cwd: repoDir,
-    });
-  await git('init', '--quiet', '--initial-branch=main');
-  await writeFile(path.join(repoDir, 'README.md'), '# fixture\n');
-  await git('add', '.');
-  await git('commit', '--quiet', '-m', 'first');
+  repo = await createSampleRepo();
+  repoDir = repo.path;
 });
 
 afterAll(async () => {
   await server?.close();
-  if (repoDir) await rm(repoDir, { recursive: true, force: true });
+  await repo?.remove();
 });
 
 describe('the validator itself', () => {

@@ -1,25 +1,15 @@
 /**
  * local-daytona sessions and log streaming, driven by the real @daytonaio/sdk (Node runtime).
  */
-import { readFileSync } from 'node:fs';
 import { Daytona, DaytonaNotFoundError, type Sandbox } from '@daytonaio/sdk';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDaytona, type LocalDaytona } from '../../local-daytona/server.ts';
+import { isAlive } from './processes.ts';
 
 let server: LocalDaytona;
 let daytona: Daytona;
 let sandbox: Sandbox;
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 /** Polls `condition` until it holds; `ms` is only an upper bound against hanging forever. */
 async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {

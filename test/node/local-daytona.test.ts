@@ -5,9 +5,7 @@
  * (workerd) code paths in local-daytona-serverless.test.ts.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -27,25 +25,18 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startLocalDaytona, type LocalDaytona } from '../../local-daytona/server.ts';
+import { createSampleRepo, type SampleRepo } from '../../scripts/lib/sample-repo.ts';
+import { isAlive } from './processes.ts';
 
 const run = promisify(execFile);
 
 let server: LocalDaytona;
 let daytona: Daytona;
+/** The project's sample repository: `main`, and `feature` which adds FEATURE.txt. */
+let repo: SampleRepo;
 let repoDir: string;
 let firstCommit: string;
 const created: Sandbox[] = [];
-
-/** True while `pid` exists and is not a zombie (an orphan may linger unreaped as one). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 async function newSandbox(params: { name?: string; labels?: Record<string, string> } = {}) {
   const sandbox = await daytona.create({ snapshot: 'omni-sandbox', ...params });
@@ -53,29 +44,12 @@ async function newSandbox(params: { name?: string; labels?: Record<string, strin
   return sandbox;
 }
 
-/** A repository with `main` (README.md) and `feature` (adds FEATURE.txt). */
-async function makeRepo(): Promise<void> {
-  repoDir = await mkdtemp(path.join(tmpdir(), 'ld-test-repo-'));
-  const git = (...args: string[]) =>
-    run('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], {
-      cwd: repoDir,
-    });
-  await git('init', '--quiet', '--initial-branch=main');
-  await writeFile(path.join(repoDir, 'README.md'), '# fixture\n');
-  await git('add', '.');
-  await git('commit', '--quiet', '-m', 'first');
-  firstCommit = (await git('rev-parse', 'HEAD')).stdout.trim();
-  await git('checkout', '--quiet', '-b', 'feature');
-  await writeFile(path.join(repoDir, 'FEATURE.txt'), 'feature branch\n');
-  await git('add', '.');
-  await git('commit', '--quiet', '-m', 'feature');
-  await git('checkout', '--quiet', 'main');
-}
-
 beforeAll(async () => {
   server = await startLocalDaytona({ apiKey: `test-${crypto.randomUUID()}` });
   daytona = new Daytona({ apiKey: server.apiKey, apiUrl: server.apiUrl, target: 'us' });
-  await makeRepo();
+  repo = await createSampleRepo();
+  repoDir = repo.path;
+  firstCommit = (await run('git', ['rev-parse', 'main'], { cwd: repoDir })).stdout.trim();
 });
 
 afterEach(async () => {
@@ -85,7 +59,7 @@ afterEach(async () => {
 afterAll(async () => {
   await daytona[Symbol.asyncDispose]();
   await server.close();
-  await rm(repoDir, { recursive: true, force: true });
+  await repo.remove();
   expect(existsSync(server.root)).toBe(false);
 });
 
@@ -241,7 +215,7 @@ describe('git.clone', () => {
     const ls = await sandbox.process.executeCommand('ls work/repo');
     expect(ls.result.split('\n')).toEqual(expect.arrayContaining(['FEATURE.txt', 'README.md']));
     expect((await sandbox.process.executeCommand('cat work/repo/FEATURE.txt')).result).toBe(
-      'feature branch\n',
+      'only on the feature branch\n',
     );
     await sandbox.git.clone(repoDir, '/home/daytona/pinned', undefined, firstCommit);
     const head = await sandbox.process.executeCommand('git rev-parse HEAD', 'pinned');
