@@ -1,5 +1,5 @@
 /** /v1/audit: key, member and job actions are recorded with who, when and which request. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AuditListSchema, type AuditEntry } from '../../worker/schemas/audit.ts';
 import { RotatedKeySchema } from '../../worker/schemas/keys.ts';

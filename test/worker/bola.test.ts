@@ -3,7 +3,8 @@
  * tenant A's jobs on any job surface. Every answer is the 404 a job id that does not exist gets,
  * in the same shape, so B cannot even learn that A's job exists; never a 403, never a 409.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../worker/app.ts';

@@ -1,6 +1,5 @@
 /** POST /v1/jobs/{id}/cancel, and stream tokens for clients that cannot send headers. */
-import { env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { JobSchema, StreamTokenSchema } from '../../worker/schemas/jobs.ts';

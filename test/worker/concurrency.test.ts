@@ -1,5 +1,6 @@
 /** The per-tenant cap on running jobs: exact under concurrent creation, with optional queueing. */
-import { createExecutionContext, env } from 'cloudflare:test';
+import { createExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp } from '../../worker/app.ts';

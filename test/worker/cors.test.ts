@@ -1,5 +1,6 @@
 /** CORS: only the origins in CORS_ALLOWED_ORIGINS may call the API from a browser. */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp } from '../../worker/app.ts';

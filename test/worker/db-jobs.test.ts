@@ -1,5 +1,5 @@
 /** The D1 mirror of a job: an older write never replaces a newer row. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { upsertJob } from '../../worker/db/jobs.ts';
 import type { JobRow } from '../../worker/db/schema.ts';

@@ -5,8 +5,7 @@
  * text, bytes that are not UTF-8, and wrong content types; path parameters are arbitrary strings.
  * The seed is fixed, so a run is reproducible.
  */
-import { env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';

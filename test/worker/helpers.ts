@@ -1,6 +1,5 @@
 /** Shared helpers of the workerd tests: tenants with API keys, API calls, and waiting on jobs. */
-import { env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import type { Role } from '../../worker/db/schema.ts';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../worker/lib/api-keys.ts';

@@ -1,5 +1,5 @@
 /** Idempotency-Key on POST /v1/jobs: replay, mismatch, concurrent duplicates, tenant scope. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { JobListSchema, JobSchema } from '../../worker/schemas/jobs.ts';
 import { api, newTenant, waitForEnd } from './helpers.ts';

@@ -1,5 +1,5 @@
 /** Helpers of the key, member and audit tests: JSON calls, problems, keys, audit pages, polling. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import type { Role } from '../../worker/db/schema.ts';

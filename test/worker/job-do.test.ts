@@ -1,10 +1,6 @@
 /** The Job DO on its own: failures at creation, eviction mid-run, alarms after the end. */
-import {
-  env,
-  evictDurableObject,
-  runDurableObjectAlarm,
-  runInDurableObject,
-} from 'cloudflare:test';
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../durable-objects/job/state.ts';
 import { allEvents, newTenant, sandboxesOf, waitForEnd } from './helpers.ts';

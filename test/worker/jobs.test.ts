@@ -1,5 +1,5 @@
 /** End to end inside workerd: the API, the Job DO and local-daytona run a real job. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobEventPageSchema, JobSchema } from '../../worker/schemas/jobs.ts';
 import { allEvents, api, createJob, newTenant, sandboxesOf, waitForEnd } from './helpers.ts';

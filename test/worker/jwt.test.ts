@@ -3,7 +3,8 @@
  * by test/jwks-server.ts). Every rejection is a 401 problem whose detail names the failed check and
  * shows no key material; a valid token maps to its tenant and a role.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import {
   base64url,
   generateKeyPair,

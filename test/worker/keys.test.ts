@@ -1,5 +1,5 @@
 /** /v1/keys: keys are shown once, work at once, can be revoked and rotated, and stay in their tenant. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { API_KEY_PATTERN, generateApiKey } from '../../worker/lib/api-keys.ts';

@@ -1,5 +1,5 @@
 /** GET /v1/jobs: newest first, cursor pagination, status filter, and tenant isolation. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobListSchema, type Job } from '../../worker/schemas/jobs.ts';
 import { api, createJob, newTenant, waitForEnd } from './helpers.ts';

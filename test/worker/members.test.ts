@@ -1,5 +1,6 @@
 /** /v1/members: owners set and remove roles, every change is audited, and tenants stay apart. */
-import { createExecutionContext, env } from 'cloudflare:test';
+import { createExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../worker/app.ts';

@@ -3,7 +3,8 @@
  * Rate limits per caller and per IP address. The production bindings are swapped for
  * TEST_RATE_LIMIT (3 a minute, vitest.config.ts) so that a limit is reached in a few requests.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import wranglerToml from '../../wrangler.toml?raw';

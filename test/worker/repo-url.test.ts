@@ -3,7 +3,8 @@
  * production settings; the usual forms pass (checked on checkRepoUrl itself, since a job created
  * under production settings would try to reach a real Daytona).
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp } from '../../worker/app.ts';

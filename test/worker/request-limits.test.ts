@@ -1,6 +1,6 @@
 /** Limits on one request: how long it may take to answer, and how large its body may be. */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp, MAX_BODY_BYTES } from '../../worker/app.ts';

@@ -3,8 +3,7 @@
  * endpoint. Reading needs any role; creating and canceling need member or higher. A refusal is a
  * 403 problem and leaves nothing behind.
  */
-import { env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { roles, type Role } from '../../worker/db/schema.ts';
 import { hasRole } from '../../worker/middleware/auth.ts';

@@ -1,6 +1,5 @@
 /** GET /v1/jobs/{id}/stream: replay after a seq, then live, with no gap and no duplicate. */
-import { env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { allEvents, api, createJob, newTenant, waitForEnd } from './helpers.ts';

@@ -1,5 +1,5 @@
 /** Bad input gets a 4xx problem+json that says what to fix; unknown jobs are 404. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp } from '../../worker/app.ts';
