@@ -17,6 +17,50 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: the Durable Objects share the job vocabulary (worker/domain), configuration, db/ and
+    // lib/log with the Worker, never its HTTP layer.
+    files: ['durable-objects/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/worker/routes/**',
+                '**/worker/middleware/**',
+                '**/worker/schemas/**',
+                '**/worker/services/**',
+                '**/worker/errors.ts',
+                'hono',
+                'hono/*',
+                '@hono/*',
+              ],
+              message: 'Durable Objects do not depend on the HTTP layer (see README, Layout).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // D1 queries depend on their tables and the job vocabulary only.
+    files: ['worker/db/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '!../domain', '!../domain/**'],
+              message: 'worker/db/ imports only its own files and worker/domain/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Declaration files merge into global namespaces, which is what they are for.
     files: ['**/*.d.ts'],
     rules: { '@typescript-eslint/no-namespace': 'off' },

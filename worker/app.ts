@@ -16,7 +16,6 @@ import { requestLog } from './middleware/request-log.ts';
 import { noStore, securityHeaders } from './middleware/secure-headers.ts';
 import { REQUEST_TIMEOUT_MS, requestTimeout } from './middleware/timeout.ts';
 import { auditRoutes } from './routes/audit.ts';
-import { jobActionRoutes } from './routes/job-actions.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { memberRoutes } from './routes/members.ts';
@@ -89,7 +88,6 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   );
 
   app.route('/v1/jobs', jobRoutes);
-  app.route('/v1/jobs', jobActionRoutes);
   app.route('/v1/keys', keyRoutes);
   app.route('/v1/members', memberRoutes);
   app.route('/v1/audit', auditRoutes);

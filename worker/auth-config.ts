@@ -3,7 +3,7 @@
  * is configured (a shared secret or a JWKS URL); API keys always work.
  */
 import { z } from 'zod';
-import { ApiError } from './errors.ts';
+import { ConfigError } from './config.ts';
 
 const list = z.string().transform((s) =>
   s
@@ -43,7 +43,7 @@ const cache = new WeakMap<object, JwtConfig | null>();
 
 /**
  * The JWT settings, or null if JWTs are not configured. Parsed once per set of bindings.
- * @throws ApiError `misconfigured` (503) naming the bad setting.
+ * @throws ConfigError naming the bad setting.
  */
 export function loadJwtConfig(env: object): JwtConfig | null {
   const cached = cache.get(env);
@@ -51,8 +51,7 @@ export function loadJwtConfig(env: object): JwtConfig | null {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ApiError(
-      'misconfigured',
+    throw new ConfigError(
       `The setting ${issue?.path.join('.') ?? 'unknown'} is invalid: ${issue?.message ?? ''}`,
     );
   }
@@ -60,24 +59,23 @@ export function loadJwtConfig(env: object): JwtConfig | null {
   let config: JwtConfig | null = null;
   if (e.JWT_SECRET || e.JWT_JWKS_URL) {
     if (e.JWT_SECRET && e.JWT_JWKS_URL) {
-      throw new ApiError('misconfigured', 'Set JWT_SECRET or JWT_JWKS_URL, not both.');
+      throw new ConfigError('Set JWT_SECRET or JWT_JWKS_URL, not both.');
     }
     if (!e.JWT_ISSUER || !e.JWT_AUDIENCE) {
-      throw new ApiError('misconfigured', 'JWT_ISSUER and JWT_AUDIENCE are required for JWTs.');
+      throw new ConfigError('JWT_ISSUER and JWT_AUDIENCE are required for JWTs.');
     }
     if (e.JWT_SECRET && new TextEncoder().encode(e.JWT_SECRET).length < 32) {
-      throw new ApiError('misconfigured', 'JWT_SECRET must be at least 32 bytes long.');
+      throw new ConfigError('JWT_SECRET must be at least 32 bytes long.');
     }
     const defaults = e.JWT_SECRET ? SECRET_ALGORITHMS : JWKS_ALGORITHMS;
     const algorithms = e.JWT_ALGORITHMS.length > 0 ? e.JWT_ALGORITHMS : defaults;
     if (algorithms.some((a) => a.toLowerCase() === 'none')) {
-      throw new ApiError('misconfigured', 'JWT_ALGORITHMS must not contain "none".');
+      throw new ConfigError('JWT_ALGORITHMS must not contain "none".');
     }
     // A shared secret verifies HMAC algorithms only, a JWKS public keys only (RFC 8725 2.1).
     const hmac = algorithms.filter((a) => a.startsWith('HS'));
     if (e.JWT_SECRET ? hmac.length !== algorithms.length : hmac.length > 0) {
-      throw new ApiError(
-        'misconfigured',
+      throw new ConfigError(
         e.JWT_SECRET
           ? 'JWT_ALGORITHMS must list only HS256, HS384 or HS512 when JWT_SECRET is set.'
           : 'JWT_ALGORITHMS must not list HMAC algorithms (HS…) when JWT_JWKS_URL is set.',

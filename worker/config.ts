@@ -1,9 +1,18 @@
 /**
  * Runtime configuration, parsed from the Worker's bindings with zod. A missing or malformed
- * setting becomes a 503 that names the setting (never a crash, never a silent default).
+ * setting is a ConfigError naming the setting: the HTTP layer answers it with a 503, and the
+ * Durable Objects treat it as permanent (retrying cannot fix a setting). Never a crash, never a
+ * silent default.
  */
 import { z } from 'zod';
-import { ApiError } from './errors.ts';
+
+/** A setting is missing or invalid. Its message names the setting and says what is wrong. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -45,22 +54,18 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /**
  * Parses the Worker's bindings into a {@link Config}.
- * @throws ApiError `misconfigured` (503) naming the first bad setting.
+ * @throws ConfigError naming the first bad setting.
  */
 export function loadConfig(env: object): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const setting = issue?.path.join('.') ?? 'unknown';
-    throw new ApiError(
-      'misconfigured',
-      `The setting ${setting} is missing or invalid: ${issue?.message ?? ''}`,
-    );
+    throw new ConfigError(`The setting ${setting} is missing or invalid: ${issue?.message ?? ''}`);
   }
   const e = parsed.data;
   if (e.ENVIRONMENT !== 'development' && isLoopbackHost(new URL(e.DAYTONA_API_URL).hostname)) {
-    throw new ApiError(
-      'misconfigured',
+    throw new ConfigError(
       'DAYTONA_API_URL points at a loopback address, which is only allowed when ENVIRONMENT=development.',
     );
   }

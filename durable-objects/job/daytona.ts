@@ -10,7 +10,7 @@ import {
   DaytonaConflictError,
   type Sandbox,
 } from '@daytonaio/sdk';
-import type { Config } from '../../worker/config.ts';
+import { ConfigError, type Config } from '../../worker/config.ts';
 
 /** The session the job's command runs in. One job, one sandbox, one session. */
 export const SESSION_ID = 'omni-job';
@@ -29,8 +29,12 @@ export function daytonaClient(config: Config['daytona']): Daytona {
   });
 }
 
-/** True when trying again later may succeed: no answer, timeouts, 429 and 5xx. */
+/**
+ * True when trying again later may succeed: no answer, timeouts, 429 and 5xx. A configuration
+ * error is permanent: no retry fixes a missing or bad setting.
+ */
 export function isRetryable(error: unknown): boolean {
+  if (error instanceof ConfigError) return false;
   if (error instanceof DaytonaConnectionError) return true;
   if (error instanceof DaytonaError) {
     const status = error.statusCode;

@@ -2,7 +2,7 @@
  * What the Job DO does next, as pure functions of its stored state and the clock. The DO's entry
  * points only carry these decisions out, so the lifecycle is tested here without a runtime.
  */
-import { terminalStatuses } from '../../worker/schemas/jobs.ts';
+import { isFinalStatus } from '../../worker/domain/jobs.ts';
 import type { JobState } from './state.ts';
 
 /** The next step of the lifecycle for a job in `state`. */
@@ -32,7 +32,7 @@ export function deadlineOf(state: Pick<JobState, 'createdAt' | 'timeoutSeconds'>
 }
 
 export function isTerminal(state: Pick<JobState, 'status'>): boolean {
-  return terminalStatuses.has(state.status);
+  return isFinalStatus(state.status);
 }
 
 /** Failed attempts of one step before the job is failed. */

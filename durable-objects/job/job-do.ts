@@ -9,6 +9,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { upsertJob } from '../../worker/db/jobs.ts';
+import type { JobStatus } from '../../worker/domain/jobs.ts';
 import type { JobRow } from '../../worker/db/schema.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
 import {
@@ -26,6 +27,10 @@ import { JobStorage, type Deadline, type JobEvent } from './storage.ts';
 
 /** Output characters in one page of events: pages stay small whatever `limit` asks for. */
 const MAX_PAGE_OUTPUT_CHARS = 1024 * 1024;
+
+/** What cancel() did: ended the job now, or found it had already ended. */
+export type CancelResult =
+  { canceled: true; previousStatus: JobStatus; job: JobRow } | { canceled: false; job: JobRow };
 
 export class JobDO extends DurableObject<Env> {
   private readonly store: JobStorage;
@@ -81,21 +86,22 @@ export class JobDO extends DurableObject<Env> {
   }
 
   /**
-   * Cancels the job of `tenantId`: it ends as `canceled` and its sandbox is deleted. Returns the
-   * job afterwards (unchanged if it had already ended), or null if this object holds no such job.
+   * Cancels the job of `tenantId`: it ends as `canceled` and its sandbox is deleted. Says whether
+   * this call canceled it (and from which status) or it had already ended; null if this object
+   * holds no such job.
    */
-  async cancel(tenantId: string, actor: string): Promise<JobRow | null> {
+  async cancel(tenantId: string, actor: string): Promise<CancelResult | null> {
     if (!this.record.ownedBy(tenantId)) return null;
-    if (!isTerminal(this.record.require())) {
-      this.runner.stop();
-      await this.record.finish({
-        status: 'canceled',
-        errorCode: 'canceled',
-        errorMessage: `Canceled by ${actor}.`,
-      });
-      await this.armAlarm();
-    }
-    return toRow(this.record.require());
+    const before = this.record.require();
+    if (isTerminal(before)) return { canceled: false, job: toRow(before) };
+    this.runner.stop();
+    await this.record.finish({
+      status: 'canceled',
+      errorCode: 'canceled',
+      errorMessage: `Canceled by ${actor}.`,
+    });
+    await this.armAlarm();
+    return { canceled: true, previousStatus: before.status, job: toRow(this.record.require()) };
   }
 
   /** The job as it is now, or null if this object holds no job of `tenantId`. */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { JobRow } from '../../worker/db/schema.ts';
-import { jobStatuses } from '../../worker/schemas/jobs.ts';
+import { jobErrorCodes, jobStatuses } from '../../worker/domain/jobs.ts';
 
 const nullableTime = z.number().int().nullable();
 
@@ -18,7 +18,7 @@ export const jobStateSchema = z.object({
   timeoutSeconds: z.number().int().positive(),
   snapshot: z.string(),
   exitCode: z.number().int().nullable(),
-  errorCode: z.string().nullable(),
+  errorCode: z.enum(jobErrorCodes).nullable(),
   errorMessage: z.string().nullable(),
   sandboxId: z.string().nullable(),
   createdBy: z.string().nullable().default(null),

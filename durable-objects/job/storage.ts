@@ -4,6 +4,7 @@
  * (the SQLite API is), so a caller can read and write without another event interleaving.
  */
 import { z } from 'zod';
+import { jobEventTypes, type JobEventType } from '../../worker/domain/jobs.ts';
 import { jobStateSchema, type JobState } from './state.ts';
 
 /** Append-only: a new schema change is a new entry, never an edit of an old one. */
@@ -12,9 +13,6 @@ const migrations: readonly string[] = [
    CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, ts INTEGER NOT NULL, body TEXT NOT NULL);
    CREATE TABLE deadlines (kind TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, token TEXT NOT NULL);`,
 ];
-
-export const eventTypes = ['status', 'stdout', 'stderr', 'exit', 'truncated'] as const;
-export type EventType = (typeof eventTypes)[number];
 
 const eventBodySchema = z.strictObject({
   /** stdout / stderr */
@@ -32,7 +30,7 @@ const eventBodySchema = z.strictObject({
 export type EventBody = z.infer<typeof eventBodySchema>;
 
 /** One entry of the job's log as clients see it. */
-export type JobEvent = EventBody & { seq: number; type: EventType; ts: string };
+export type JobEvent = EventBody & { seq: number; type: JobEventType; ts: string };
 
 export const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync', 'release'] as const;
 export type DeadlineKind = (typeof deadlineKinds)[number];
@@ -47,7 +45,7 @@ export interface Deadline {
 
 const eventRowSchema = z.object({
   seq: z.number(),
-  type: z.enum(eventTypes),
+  type: z.enum(jobEventTypes),
   ts: z.number(),
   body: z.string(),
 });
@@ -111,7 +109,7 @@ export class JobStorage {
   }
 
   /** Appends an event and returns it as clients see it. */
-  appendEvent(type: EventType, ts: number, body: EventBody): JobEvent {
+  appendEvent(type: JobEventType, ts: number, body: EventBody): JobEvent {
     const row = this.sql
       .exec(
         'INSERT INTO events (type, ts, body) VALUES (?, ?, ?) RETURNING seq',

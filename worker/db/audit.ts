@@ -1,9 +1,28 @@
-/** D1 queries that read the audit log (lib/audit.ts writes it). Filtered by tenant, always. */
+/** D1 queries on the audit log (worker/lib/audit.ts records a request's action). Reads filter by tenant, always. */
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import type { AuditAction } from '../lib/audit.ts';
-import { olderThan, toPage, type Cursor } from '../lib/cursor.ts';
+import { olderThan, toPage, type Cursor } from './page.ts';
 import { auditLog, type AuditRow } from './schema.ts';
+
+/** Every action the audit log records. */
+export const auditActions = [
+  'key.create',
+  'key.rotate',
+  'key.revoke',
+  'member.role_change',
+  'member.remove',
+  'job.create',
+  'job.cancel',
+] as const;
+export type AuditAction = (typeof auditActions)[number];
+
+/** Appends one entry. */
+export async function insertAudit(
+  d1: D1Database,
+  entry: AuditRow & { action: AuditAction },
+): Promise<void> {
+  await drizzle(d1).insert(auditLog).values(entry);
+}
 
 export interface ListAuditOptions {
   limit: number;

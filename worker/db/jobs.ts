@@ -1,7 +1,9 @@
 /** D1 queries on the `jobs` table. Every read filters by tenant: another tenant's job is not found. */
-import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { jobs, type JobRow, type JobStatus } from './schema.ts';
+import type { JobStatus } from '../domain/jobs.ts';
+import { olderThan, toPage, type Cursor } from './page.ts';
+import { jobs, type JobRow } from './schema.ts';
 
 /**
  * Inserts or updates the row of a job (the Job DO is its only writer). A write older than the
@@ -20,15 +22,9 @@ export async function upsertJob(d1: D1Database, row: JobRow): Promise<void> {
     });
 }
 
-/** Position after which a page starts: the last row of the previous page. */
-export interface JobCursor {
-  createdAt: number;
-  id: string;
-}
-
-export interface ListJobsOptions {
+interface ListJobsOptions {
   limit: number;
-  cursor?: JobCursor | undefined;
+  cursor?: Cursor | undefined;
   status?: JobStatus | undefined;
 }
 
@@ -37,26 +33,17 @@ export async function listJobs(
   d1: D1Database,
   tenantId: string,
   options: ListJobsOptions,
-): Promise<{ rows: JobRow[]; next: JobCursor | null }> {
-  const filters: SQL[] = [eq(jobs.tenantId, tenantId)];
+): Promise<{ rows: JobRow[]; next: Cursor | null }> {
+  const filters: Array<SQL | undefined> = [
+    eq(jobs.tenantId, tenantId),
+    olderThan(options.cursor, jobs.createdAt, jobs.id),
+  ];
   if (options.status) filters.push(eq(jobs.status, options.status));
-  const cursor = options.cursor;
-  if (cursor) {
-    const before = or(
-      lt(jobs.createdAt, cursor.createdAt),
-      and(eq(jobs.createdAt, cursor.createdAt), lt(jobs.id, cursor.id)),
-    );
-    if (before) filters.push(before);
-  }
   const rows = await drizzle(d1)
     .select()
     .from(jobs)
     .where(and(...filters))
     .orderBy(desc(jobs.createdAt), desc(jobs.id))
     .limit(options.limit + 1);
-  const page = rows.slice(0, options.limit);
-  const last = page.at(-1);
-  const next =
-    rows.length > options.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
-  return { rows: page, next };
+  return toPage(rows, options.limit, (row) => ({ createdAt: row.createdAt, id: row.id }));
 }

@@ -4,14 +4,42 @@
  */
 import { and, desc, eq, getTableColumns, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { olderThan, toPage, type Cursor } from '../lib/cursor.ts';
+import { forgetKeys, keysByHash, type CachedKey } from './auth-cache.ts';
+import { olderThan, toPage, type Cursor } from './page.ts';
 import { apiKeys, type ApiKeyRow } from './schema.ts';
-import { forgetKeys } from '../lib/auth-cache.ts';
 
 /** A key row without its hash, which never needs to leave the database. */
 export type KeyRecord = Omit<ApiKeyRow, 'keyHash'>;
 
 const { keyHash: _keyHash, ...recordColumns } = getTableColumns(apiKeys);
+
+/**
+ * The unrevoked key whose hash is `hash`, from this isolate's cache or else D1 (a key found in D1
+ * is cached; an unknown one is not, so a key created meanwhile is found at once).
+ */
+export async function findActiveKeyByHash(d1: D1Database, hash: string): Promise<CachedKey | null> {
+  const cached = keysByHash.get(hash);
+  if (cached) return cached;
+  const rows = await drizzle(d1)
+    .select({
+      id: apiKeys.id,
+      tenantId: apiKeys.tenantId,
+      role: apiKeys.role,
+      lastUsedAt: apiKeys.lastUsedAt,
+      expiresAt: apiKeys.expiresAt,
+    })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  const row = rows[0] ?? null;
+  if (row) keysByHash.set(hash, row);
+  return row;
+}
+
+/** Records that key `id` was used at `now`. */
+export async function touchKey(d1: D1Database, id: string, now: number): Promise<void> {
+  await drizzle(d1).update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, id));
+}
 
 /** Stores a new key. */
 export async function insertKey(d1: D1Database, row: ApiKeyRow): Promise<void> {

@@ -4,11 +4,39 @@
  */
 import { and, desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { olderThan, toPage, type Cursor } from '../lib/cursor.ts';
-import { memberships, type Role } from './schema.ts';
-import { forgetMembership } from '../lib/auth-cache.ts';
+import { forgetMembership, membershipsBySubject } from './auth-cache.ts';
+import { olderThan, toPage, type Cursor } from './page.ts';
+import { memberships, tenants, type Role } from './schema.ts';
 
 export type MembershipRow = typeof memberships.$inferSelect;
+
+/**
+ * What authentication needs to know of `subject` in `tenantId`: the role its membership gives
+ * (null without one), or null if the tenant does not exist. Read through this isolate's cache.
+ */
+export async function findSubjectStanding(
+  d1: D1Database,
+  tenantId: string,
+  subject: string,
+): Promise<{ role: Role | null } | null> {
+  const cacheKey = `${tenantId}\n${subject}`;
+  const cached = membershipsBySubject.get(cacheKey);
+  if (cached) return cached;
+  const rows = await drizzle(d1)
+    .select({ role: memberships.role })
+    .from(tenants)
+    .leftJoin(
+      memberships,
+      and(eq(memberships.tenantId, tenants.id), eq(memberships.subject, subject)),
+    )
+    .where(eq(tenants.id, tenantId))
+    .limit(1);
+  const row = rows[0];
+  if (!row) return null;
+  const standing = { role: row.role };
+  membershipsBySubject.set(cacheKey, standing);
+  return standing;
+}
 
 /** The tenant's membership of `subject`, or null. */
 export async function findMember(

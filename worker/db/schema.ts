@@ -4,18 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-
-/** Every status a job can be in; the last four are final. */
-export const jobStatuses = [
-  'queued',
-  'provisioning',
-  'cloning',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'canceled',
-] as const;
+import { jobStatuses } from '../domain/jobs.ts';
 
 /** Roles, weakest first: each role can do everything the ones before it can. */
 export const roles = ['viewer', 'member', 'admin', 'owner'] as const;
@@ -153,6 +142,5 @@ export const jobs = sqliteTable(
 );
 
 export type JobRow = typeof jobs.$inferSelect;
-export type JobStatus = JobRow['status'];
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;

@@ -1,20 +1,10 @@
 /**
- * Cursor pagination shared by every list of the API: rows are read newest first, ordered by a
- * time and then an id, and a page's `next_cursor` is the position of its last row, opaque to
- * clients. A position (not an offset) keeps pages stable while rows are being added.
+ * The API half of cursor pagination (worker/db/page.ts reads the pages): a page's `next_cursor`
+ * is the position of its last row, opaque to clients.
  */
-import { and, eq, lt, or, type SQL } from 'drizzle-orm';
-import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
+import type { Cursor } from '../db/page.ts';
 import { ApiError } from '../errors.ts';
-
-/** Position after which a page starts: the time and id of the previous page's last row. */
-export interface Cursor {
-  /** The row's sort time (its creation time), Unix milliseconds. */
-  createdAt: number;
-  /** The row's id, which orders rows of the same millisecond. */
-  id: string;
-}
 
 const CursorSchema = z.tuple([z.number().int(), z.string().min(1).max(512)]);
 
@@ -48,28 +38,4 @@ export function decodeCursor(raw: string): Cursor {
       [{ path: 'cursor', message: 'is not a cursor returned by this API' }],
     );
   }
-}
-
-/** The condition "older than `cursor`" on a (time, id) order, or undefined without a cursor. */
-export function olderThan(
-  cursor: Cursor | undefined,
-  time: AnySQLiteColumn,
-  id: AnySQLiteColumn,
-): SQL | undefined {
-  if (!cursor) return undefined;
-  return or(lt(time, cursor.createdAt), and(eq(time, cursor.createdAt), lt(id, cursor.id)));
-}
-
-/**
- * Cuts `rows`, read with a limit of `limit + 1`, to one page; the extra row only tells whether a
- * next page exists, and the next page starts after the page's last row.
- */
-export function toPage<T>(
-  rows: T[],
-  limit: number,
-  positionOf: (row: T) => Cursor,
-): { rows: T[]; next: Cursor | null } {
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { rows: page, next: rows.length > limit && last ? positionOf(last) : null };
 }

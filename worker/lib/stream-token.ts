@@ -7,6 +7,7 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import type { Role } from '../db/schema.ts';
+import { ConfigError } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import type { Caller } from '../types.ts';
 
@@ -17,8 +18,7 @@ const AUDIENCE = 'omni-stream';
 function secret(env: object): Uint8Array {
   const parsed = z.object({ STREAM_TOKEN_SECRET: z.string().min(32) }).safeParse(env);
   if (!parsed.success) {
-    throw new ApiError(
-      'misconfigured',
+    throw new ConfigError(
       'The setting STREAM_TOKEN_SECRET is missing or shorter than 32 characters.',
     );
   }
@@ -51,8 +51,9 @@ export async function verifyStreamToken(
   token: string,
   jobId: string,
 ): Promise<Caller> {
+  const key = secret(env);
   try {
-    const { payload } = await jwtVerify(token, secret(env), {
+    const { payload } = await jwtVerify(token, key, {
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: ['HS256'],

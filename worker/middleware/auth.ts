@@ -1,17 +1,16 @@
 /**
  * Authentication (`Authorization: Bearer <API key | JWT>`) and role checks. API keys are hashed
- * and looked up in D1; JWTs are verified with jose and mapped to a tenant and a role. Neither is
- * ever logged or echoed.
+ * and looked up (worker/db/keys.ts); JWTs are verified with jose and mapped to a tenant and a
+ * role (worker/db/members.ts). Neither is ever logged or echoed.
  */
-import { and, eq, isNull } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { loadJwtConfig } from '../auth-config.ts';
-import { apiKeys, memberships, roles, tenants, type Role } from '../db/schema.ts';
+import { findActiveKeyByHash, touchKey } from '../db/keys.ts';
+import { findSubjectStanding } from '../db/members.ts';
+import { roles, type Role } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { hashApiKey, isWellFormedApiKey } from '../lib/api-keys.ts';
-import { keysByHash, membershipsBySubject, type CachedKey } from '../lib/auth-cache.ts';
 import { verifyJwt } from '../lib/jwt.ts';
 import { verifyStreamToken } from '../lib/stream-token.ts';
 import type { AppEnv, Caller } from '../types.ts';
@@ -35,7 +34,7 @@ async function callerFromApiKey(c: Context<AppEnv>, key: string): Promise<Caller
     );
   }
   const hash = await hashApiKey(key);
-  const row = keysByHash.get(hash) ?? (await lookUpKey(c.env.DB, hash));
+  const row = await findActiveKeyByHash(c.env.DB, hash);
   const now = Date.now();
   if (!row || (row.expiresAt !== null && row.expiresAt <= now)) {
     throw new ApiError(
@@ -45,36 +44,10 @@ async function callerFromApiKey(c: Context<AppEnv>, key: string): Promise<Caller
   }
   if (row.lastUsedAt === null || row.lastUsedAt < now - LAST_USED_RESOLUTION_MS) {
     row.lastUsedAt = now;
-    c.executionCtx.waitUntil(
-      drizzle(c.env.DB)
-        .update(apiKeys)
-        .set({ lastUsedAt: now })
-        .where(eq(apiKeys.id, row.id))
-        .then(
-          () => undefined,
-          () => undefined,
-        ),
-    );
+    // Off the request's path; a lost write only makes `last_used_at` a little older.
+    c.executionCtx.waitUntil(touchKey(c.env.DB, row.id, now).catch(() => undefined));
   }
   return { tenantId: row.tenantId, role: row.role, actor: `key:${row.id}`, keyId: row.id };
-}
-
-/** Reads an unrevoked key by hash from D1 and caches it (unknown keys are not cached). */
-async function lookUpKey(d1: D1Database, hash: string): Promise<CachedKey | null> {
-  const rows = await drizzle(d1)
-    .select({
-      id: apiKeys.id,
-      tenantId: apiKeys.tenantId,
-      role: apiKeys.role,
-      lastUsedAt: apiKeys.lastUsedAt,
-      expiresAt: apiKeys.expiresAt,
-    })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
-    .limit(1);
-  const row = rows[0] ?? null;
-  if (row) keysByHash.set(hash, row);
-  return row;
 }
 
 function isRole(value: unknown): value is Role {
@@ -95,23 +68,9 @@ async function callerFromJwt(c: Context<AppEnv>, token: string): Promise<Caller>
       `The token was rejected: it has no "${config.tenantClaim}" claim.`,
     );
   }
-  const cacheKey = `${tenantId}\n${subject}`;
-  let membership = membershipsBySubject.get(cacheKey);
+  const membership = await findSubjectStanding(c.env.DB, tenantId, subject);
   if (!membership) {
-    const rows = await drizzle(c.env.DB)
-      .select({ role: memberships.role })
-      .from(tenants)
-      .leftJoin(
-        memberships,
-        and(eq(memberships.tenantId, tenants.id), eq(memberships.subject, subject)),
-      )
-      .where(eq(tenants.id, tenantId))
-      .limit(1);
-    const row = rows[0];
-    if (!row)
-      throw new ApiError('unauthorized', 'The token was rejected: its tenant is not known.');
-    membership = { role: row.role };
-    membershipsBySubject.set(cacheKey, membership);
+    throw new ApiError('unauthorized', 'The token was rejected: its tenant is not known.');
   }
   // A membership set by the tenant's owners wins over the identity provider's claim.
   const claimed = claims[config.roleClaim];

@@ -6,7 +6,7 @@
  */
 import { cors } from 'hono/cors';
 import { z } from 'zod';
-import { ApiError } from '../errors.ts';
+import { ConfigError } from '../config.ts';
 
 /** Request headers a page may send: credentials, the JSON body's type, idempotent retries. */
 export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key'];
@@ -58,7 +58,7 @@ const cache = new WeakMap<object, ReadonlySet<string>>();
 
 /**
  * The allowed origins, parsed once per set of bindings.
- * @throws ApiError `misconfigured` (503) naming CORS_ALLOWED_ORIGINS if an entry is not an origin.
+ * @throws ConfigError naming CORS_ALLOWED_ORIGINS if an entry is not an origin.
  */
 export function allowedOrigins(env: object): ReadonlySet<string> {
   const cached = cache.get(env);
@@ -66,8 +66,7 @@ export function allowedOrigins(env: object): ReadonlySet<string> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ApiError(
-      'misconfigured',
+    throw new ConfigError(
       `The setting CORS_ALLOWED_ORIGINS is invalid: ${issue?.message ?? 'not a list of origins'}`,
     );
   }

@@ -5,6 +5,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { Toucan } from 'toucan-js';
+import { ConfigError } from '../config.ts';
 import { ApiError, problemResponse, type ErrorCode } from '../errors.ts';
 import { errorFields, log } from '../lib/log.ts';
 import type { AppEnv } from '../types.ts';
@@ -23,6 +24,7 @@ const statusCodes: Record<number, ErrorCode> = {
 /** Maps a thrown value to the ApiError the caller sees. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof ConfigError) return new ApiError('misconfigured', error.message);
   if (error instanceof HTTPException) {
     if (error.status === 400 && /malformed json/i.test(error.message)) {
       return new ApiError('malformed_json', 'The request body is not valid JSON.');

@@ -1,12 +1,15 @@
 /**
- * /v1/jobs: create a job, read it, list jobs, read its events, and stream them live.
- * Handlers validate and authorise; the Job Durable Object does the work.
+ * /v1/jobs: create a job, list jobs, read one, read its events, stream them live, cancel it, and
+ * get a short-lived token for its stream. Handlers validate and authorise; the Job Durable Object
+ * does the work.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { listJobs } from '../db/jobs.ts';
 import type { JobRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
+import { audit } from '../lib/audit.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
+import { issueStreamToken } from '../lib/stream-token.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { createJob } from '../services/create-job.ts';
 import { validationHook } from '../validation.ts';
@@ -20,19 +23,21 @@ import {
   JobSchema,
   ListJobsQuerySchema,
   StreamQuerySchema,
+  StreamTokenSchema,
   type Job,
 } from '../schemas/jobs.ts';
+import { NoBodySchema, NoQuerySchema } from '../schemas/page.ts';
 import { problem, security } from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
-import { NoQuerySchema } from '../schemas/page.ts';
 
 export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-// Reading needs any role; creating needs member or higher.
+// Reading (and a stream token) needs any role; creating and canceling need member or higher.
 jobRoutes.on('POST', '/', requireRole('member'));
+jobRoutes.on('POST', '/:id/cancel', requireRole('member'));
 
 /** Renders a job row (from D1 or the Job DO) as the API shows it. */
-export function toJob(row: JobRow): Job {
+function toJob(row: JobRow): Job {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   const self = `/v1/jobs/${row.id}`;
   return {
@@ -204,4 +209,74 @@ jobRoutes.openapi(streamJob, async (c) => {
   if (response.status === 429)
     throw new ApiError('too_many_requests', 'This job has too many watchers; try again later.');
   return response;
+});
+
+/** Both actions take the job id only: no query parameters, and no body (or an empty one). */
+const actionRequest = {
+  params: JobIdParamsSchema,
+  query: NoQuerySchema,
+  body: { required: false, content: { 'application/json': { schema: NoBodySchema } } },
+};
+
+const cancelRoute = createRoute({
+  method: 'post',
+  path: '/{id}/cancel',
+  summary: 'Cancel a job',
+  description:
+    'The job ends as `canceled` and its sandbox is deleted. Canceling a job that has already ended changes nothing and answers 409 with the job as it ended.',
+  security,
+  request: actionRequest,
+  responses: {
+    200: { description: 'Canceled', content: { 'application/json': { schema: JobSchema } } },
+    401: problem('No valid credentials'),
+    403: problem('Role too weak'),
+    404: problem('No such job'),
+    409: problem('The job had already ended'),
+  },
+});
+
+jobRoutes.openapi(cancelRoute, async (c) => {
+  const { id } = c.req.valid('param');
+  const caller = c.var.caller;
+  const result = await jobObject(c.env, id).cancel(caller.tenantId, caller.actor);
+  if (!result) throw notFound(id);
+  if (!result.canceled) {
+    throw new ApiError(
+      'conflict',
+      `The job already ended (${result.job.status}); there is nothing to cancel.`,
+    );
+  }
+  await audit(c, 'job.cancel', id, { previous_status: result.previousStatus });
+  return c.json(toJob(result.job), 200);
+});
+
+const streamTokenRoute = createRoute({
+  method: 'post',
+  path: '/{id}/stream-token',
+  summary: "Get a short-lived token for the job's stream",
+  description:
+    'For clients that cannot set headers on a WebSocket: open the returned url (GET /v1/jobs/{id}/stream?token=…) within a minute. Never put an API key in a URL.',
+  security,
+  request: actionRequest,
+  responses: {
+    201: { description: 'A token', content: { 'application/json': { schema: StreamTokenSchema } } },
+    401: problem('No valid credentials'),
+    404: problem('No such job'),
+    503: problem('STREAM_TOKEN_SECRET is not configured'),
+  },
+});
+
+jobRoutes.openapi(streamTokenRoute, async (c) => {
+  const { id } = c.req.valid('param');
+  const caller = c.var.caller;
+  if (!(await jobObject(c.env, id).get(caller.tenantId))) throw notFound(id);
+  const { token, expiresAt } = await issueStreamToken(c.env, caller, id);
+  return c.json(
+    {
+      token,
+      expires_at: new Date(expiresAt).toISOString(),
+      url: `/v1/jobs/${id}/stream?token=${encodeURIComponent(token)}`,
+    },
+    201,
+  );
 });

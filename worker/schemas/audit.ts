@@ -1,6 +1,6 @@
 /** Response and query schemas of /v1/audit, the tenant's audit log. */
 import { z } from '@hono/zod-openapi';
-import { auditActions } from '../lib/audit.ts';
+import { auditActions } from '../db/audit.ts';
 import { nextCursor, pageQuery } from './page.ts';
 
 export const AuditActionSchema = z.enum(auditActions).openapi('AuditAction');

@@ -3,17 +3,7 @@
  * OpenAPI document at /openapi.json is generated from them, so the two cannot drift.
  */
 import { z } from '@hono/zod-openapi';
-import { jobStatuses } from '../db/schema.ts';
-
-export { jobStatuses };
-
-/** Statuses after which a job never changes again. */
-export const terminalStatuses: ReadonlySet<string> = new Set([
-  'succeeded',
-  'failed',
-  'timed_out',
-  'canceled',
-]);
+import { jobEventTypes, jobStatuses } from '../domain/jobs.ts';
 
 export const JobStatusSchema = z.enum(jobStatuses).openapi('JobStatus');
 
@@ -86,7 +76,7 @@ export const JobListSchema = z
 export const JobEventSchema = z
   .object({
     seq: z.number().int().positive(),
-    type: z.enum(['status', 'stdout', 'stderr', 'exit', 'truncated']),
+    type: z.enum(jobEventTypes),
     ts: z.iso.datetime(),
   })
   .catchall(z.unknown())

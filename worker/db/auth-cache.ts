@@ -1,12 +1,13 @@
 /**
- * Per-isolate caches of authentication lookups, so most requests authenticate without a D1
- * read. Entries live 10 seconds: a key revoked or rotated, or a membership changed, elsewhere
- * takes effect within that time in every isolate, and at once in the isolate that changed it
- * (the writers in worker/db/ forget the affected entries).
+ * Per-isolate caches of the lookups that authenticate a request (keys.ts and members.ts read
+ * through them), so most requests authenticate without a D1 read. Entries live 10 seconds: a key
+ * revoked or rotated, or a membership changed, elsewhere takes effect within that time in every
+ * isolate, and at once in the isolate that changed it (the writers in keys.ts and members.ts
+ * forget the affected entries).
  */
-import type { Role } from '../db/schema.ts';
+import type { Role } from './schema.ts';
 
-export const AUTH_CACHE_TTL_MS = 10_000;
+const AUTH_CACHE_TTL_MS = 10_000;
 const MAX_ENTRIES = 10_000;
 
 /** A map whose entries expire, with a size bound (the oldest entries go first). */

@@ -1,0 +1,55 @@
+/**
+ * The job vocabulary, shared by the Worker (D1 schema, API schemas, routes) and the Durable
+ * Objects: the statuses a job goes through, the kinds of event in its log, and the codes a job can
+ * end with. It imports nothing, so every layer can depend on it and it depends on none.
+ */
+
+/** Every status a job can be in, in lifecycle order; the last four are final. */
+export const jobStatuses = [
+  'queued',
+  'provisioning',
+  'cloning',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'canceled',
+] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+
+/** Statuses after which a job never changes again. */
+const finalStatuses: ReadonlySet<JobStatus> = new Set([
+  'succeeded',
+  'failed',
+  'timed_out',
+  'canceled',
+]);
+
+/** True once a job has ended: nothing about it changes any more. */
+export function isFinalStatus(status: JobStatus): boolean {
+  return finalStatuses.has(status);
+}
+
+/**
+ * The kinds of entry in a job's event log: `status` changes, `stdout`/`stderr` output, the
+ * command's `exit`, and `truncated` once the output cap was reached.
+ */
+export const jobEventTypes = ['status', 'stdout', 'stderr', 'exit', 'truncated'] as const;
+export type JobEventType = (typeof jobEventTypes)[number];
+
+/** Why a job did not succeed: its `error.code`. */
+export const jobErrorCodes = [
+  /** The command exited with a non-zero code. */
+  'command_failed',
+  /** Daytona could not create (or hand back) the sandbox. */
+  'sandbox_create_failed',
+  /** The repository could not be cloned. */
+  'clone_failed',
+  /** The sandbox failed while the command was being started or followed. */
+  'sandbox_error',
+  /** Someone canceled the job. */
+  'canceled',
+  /** The job ran past its time limit. */
+  'timeout',
+] as const;
+export type JobErrorCode = (typeof jobErrorCodes)[number];
