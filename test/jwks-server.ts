@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { z } from 'zod';
 
-export interface JwksServer {
+interface JwksServer {
   /** Base URL: append `/sets/<name>/jwks.json`. */
   url: string;
   /** The private keys as a JWK Set in JSON, each with its `kid` and `alg`. */

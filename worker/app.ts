@@ -26,7 +26,7 @@ import { validationHook } from './validation.ts';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Settings of the app itself; tests shorten the request timeout. */
-export interface AppOptions {
+interface AppOptions {
   requestTimeoutMs?: number;
 }
 

@@ -41,7 +41,7 @@ export interface Config {
 }
 
 /** True for hosts that resolve to this machine: a production Worker must never call them. */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return (
     host === 'localhost' ||

@@ -50,7 +50,7 @@ export function describeError(error: unknown): string {
   return String(error).slice(0, 2000);
 }
 
-export interface CreateSandboxInput {
+interface CreateSandboxInput {
   name: string;
   snapshot: string;
   labels: Record<string, string>;
@@ -114,7 +114,7 @@ export async function deleteSandbox(daytona: Daytona, nameOrId: string): Promise
 }
 
 /** Quotes `value` for a POSIX shell. */
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 

@@ -27,7 +27,7 @@ export function nextStep(state: JobState, now: number): Step {
 }
 
 /** When the job must have ended, in Unix milliseconds. */
-export function deadlineOf(state: Pick<JobState, 'createdAt' | 'timeoutSeconds'>): number {
+function deadlineOf(state: Pick<JobState, 'createdAt' | 'timeoutSeconds'>): number {
   return state.createdAt + state.timeoutSeconds * 1000;
 }
 
@@ -63,7 +63,7 @@ export function autoStopMinutes(timeoutSeconds: number): number {
 /** Output characters kept per job; beyond this the log says it was truncated. */
 export const MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
 /** The largest `data` of one stdout/stderr event; bigger chunks are split. */
-export const MAX_EVENT_CHARS = 16 * 1024;
+const MAX_EVENT_CHARS = 16 * 1024;
 
 /**
  * The part of a chunk not stored yet. `seenBefore` is how many characters of this stream the

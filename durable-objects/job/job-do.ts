@@ -4,8 +4,10 @@
  * the job's event log, streams it to WebSocket watchers and mirrors the job's row into D1.
  *
  * This file holds the entry points (RPC, WebSocket, alarm) and stays thin: what happens next is
- * decided in decisions.ts, the sandbox work is in runner.ts, every state change goes through
- * record.ts, and all state is in SQLite (storage.ts), written before anyone is told about it.
+ * decided in decisions.ts, the sandbox work is in runner.ts, status changes and output go through
+ * record.ts (which tells watchers and D1), and all state is in SQLite (storage.ts), written
+ * before anyone is told about it. Bookkeeping that no one watches (which step was requested, the
+ * deadlines) is saved directly.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { upsertJob } from '../../worker/db/jobs.ts';
@@ -29,7 +31,7 @@ import { JobStorage, type Deadline, type JobEvent } from './storage.ts';
 const MAX_PAGE_OUTPUT_CHARS = 1024 * 1024;
 
 /** What cancel() did: ended the job now, or found it had already ended. */
-export type CancelResult =
+type CancelResult =
   { canceled: true; previousStatus: JobStatus; job: JobRow } | { canceled: false; job: JobRow };
 
 export class JobDO extends DurableObject<Env> {

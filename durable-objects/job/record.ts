@@ -1,6 +1,7 @@
 /**
  * The job's record: its state and event log in the DO's SQLite, told to watchers and mirrored
- * into D1. Every change is persisted first, then broadcast, then mirrored, in that order.
+ * into D1. A status change is persisted first, then broadcast, then mirrored, in that order;
+ * output is persisted, then broadcast (D1 keeps no output); save() persists bookkeeping alone.
  */
 import { upsertJob } from '../../worker/db/jobs.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';

@@ -32,8 +32,8 @@ export type EventBody = z.infer<typeof eventBodySchema>;
 /** One entry of the job's log as clients see it. */
 export type JobEvent = EventBody & { seq: number; type: JobEventType; ts: string };
 
-export const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync', 'release'] as const;
-export type DeadlineKind = (typeof deadlineKinds)[number];
+const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync', 'release'] as const;
+type DeadlineKind = (typeof deadlineKinds)[number];
 
 export interface Deadline {
   kind: DeadlineKind;

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { errorFields, log } from '../../worker/lib/log.ts';
 
 /** What acquire() decided for a job. */
-export type SlotState = 'running' | 'waiting' | 'rejected';
+type SlotState = 'running' | 'waiting' | 'rejected';
 
 /** How often held slots are checked against their jobs, to reclaim any a crash leaked. */
 const AUDIT_INTERVAL_MS = 5 * 60_000;

@@ -16,7 +16,7 @@ const wranglerBin = fileURLToPath(
 
 export const DEV_TENANT_ID = 'ten_development';
 
-export interface DevStackOptions {
+interface DevStackOptions {
   /** Port of the API; 0 picks a free one. */
   port: number;
   /** Port of local-daytona; 0 picks a free one. */
@@ -37,7 +37,7 @@ export interface DevStack {
 }
 
 /** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

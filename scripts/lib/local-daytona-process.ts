@@ -17,7 +17,7 @@ const readySchema = z.object({
   root: z.string(),
 });
 
-export interface LocalDaytonaProcess extends z.infer<typeof readySchema> {
+interface LocalDaytonaProcess extends z.infer<typeof readySchema> {
   close(): Promise<void>;
 }
 

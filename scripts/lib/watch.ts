@@ -2,7 +2,7 @@
 import WebSocket from 'ws';
 import { z } from 'zod';
 
-export const streamEventSchema = z.looseObject({
+const streamEventSchema = z.looseObject({
   seq: z.number(),
   type: z.string(),
   ts: z.string(),

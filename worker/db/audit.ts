@@ -24,7 +24,7 @@ export async function insertAudit(
   await drizzle(d1).insert(auditLog).values(entry);
 }
 
-export interface ListAuditOptions {
+interface ListAuditOptions {
   limit: number;
   cursor?: Cursor | undefined;
   action?: AuditAction | undefined;

@@ -11,7 +11,7 @@ const AUTH_CACHE_TTL_MS = 10_000;
 const MAX_ENTRIES = 10_000;
 
 /** A map whose entries expire, with a size bound (the oldest entries go first). */
-export class TtlCache<V> {
+class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expiresAt: number }>();
 
   get(key: string, now = Date.now()): V | undefined {

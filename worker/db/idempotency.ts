@@ -9,12 +9,12 @@ import { drizzle } from 'drizzle-orm/d1';
 import { idempotencyKeys } from './schema.ts';
 
 /** How long a key is remembered. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 /** An in-flight record older than this was abandoned (its request died); a retry takes over. */
-export const ABANDONED_AFTER_MS = 60_000;
+const ABANDONED_AFTER_MS = 60_000;
 
 /** What to do with a request that carries an Idempotency-Key. */
-export type IdempotencyClaim =
+type IdempotencyClaim =
   | { kind: 'proceed'; jobId: string }
   | { kind: 'replay'; jobId: string }
   | { kind: 'in_flight' }

@@ -61,7 +61,8 @@ export const memberships = sqliteTable(
 
 /**
  * Idempotency keys of job creation, per tenant, kept 24 hours. `requestHash` is the SHA-256 of
- * the request body; the job id is derived from the key, so a retry can never start a second job.
+ * the request body; `jobId` is a fresh id recorded with the key before the job is created, so a
+ * retry reuses it and can never start a second job.
  */
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',

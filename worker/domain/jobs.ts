@@ -52,4 +52,3 @@ export const jobErrorCodes = [
   /** The job ran past its time limit. */
   'timeout',
 ] as const;
-export type JobErrorCode = (typeof jobErrorCodes)[number];

@@ -14,9 +14,9 @@ import { z } from 'zod';
 import { ApiError } from '../errors.ts';
 
 /** At most one fetch per URL this often, whatever the tokens say. */
-export const JWKS_COOLDOWN_MS = 30_000;
+const JWKS_COOLDOWN_MS = 30_000;
 /** Keys older than this are refetched (on the next request after the cooldown). */
-export const JWKS_MAX_AGE_MS = 10 * 60_000;
+const JWKS_MAX_AGE_MS = 10 * 60_000;
 const FETCH_TIMEOUT_MS = 5_000;
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });

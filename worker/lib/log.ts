@@ -1,6 +1,6 @@
 /** Structured logs: one JSON object per line, so Workers Logs and `wrangler tail` can filter them. */
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Writes one log line. Never pass secrets (API keys, tokens) in `fields`. */
 export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {

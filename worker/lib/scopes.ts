@@ -13,7 +13,7 @@ export const scopes = [
   'members:read',
   'members:manage',
 ] as const;
-export type Scope = (typeof scopes)[number];
+type Scope = (typeof scopes)[number];
 
 /** The scopes a role adds to those of the roles below it. */
 const added: Record<Role, readonly Scope[]> = {

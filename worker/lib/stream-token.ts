@@ -11,7 +11,7 @@ import { ConfigError } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import type { Caller } from '../types.ts';
 
-export const STREAM_TOKEN_TTL_SECONDS = 60;
+const STREAM_TOKEN_TTL_SECONDS = 60;
 const ISSUER = 'omni';
 const AUDIENCE = 'omni-stream';
 

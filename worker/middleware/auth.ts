@@ -19,7 +19,7 @@ import type { AppEnv, Caller } from '../types.ts';
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** The bearer token of the request, or null. */
-export function bearerToken(c: Context<AppEnv>): string | null {
+function bearerToken(c: Context<AppEnv>): string | null {
   const header = c.req.header('authorization');
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   return match?.[1] ?? null;

@@ -9,10 +9,10 @@ import { z } from 'zod';
 import { ConfigError } from '../config.ts';
 
 /** Request headers a page may send: credentials, the JSON body's type, idempotent retries. */
-export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key'];
+const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key'];
 
 /** Response headers a page may read besides the CORS-safelisted ones. */
-export const CORS_EXPOSE_HEADERS = [
+const CORS_EXPOSE_HEADERS = [
   'X-Request-Id',
   'Retry-After',
   'RateLimit',
@@ -22,7 +22,7 @@ export const CORS_EXPOSE_HEADERS = [
 ];
 
 /** How long a browser may reuse a preflight answer; Chromium caps it at two hours anyway. */
-export const CORS_MAX_AGE_SECONDS = 7200;
+const CORS_MAX_AGE_SECONDS = 7200;
 
 /** True for a serialised origin such as `https://app.example.com` or `http://localhost:5173`. */
 function isExactOrigin(value: string): boolean {
@@ -60,7 +60,7 @@ const cache = new WeakMap<object, ReadonlySet<string>>();
  * The allowed origins, parsed once per set of bindings.
  * @throws ConfigError naming CORS_ALLOWED_ORIGINS if an entry is not an origin.
  */
-export function allowedOrigins(env: object): ReadonlySet<string> {
+function allowedOrigins(env: object): ReadonlySet<string> {
   const cached = cache.get(env);
   if (cached) return cached;
   const parsed = schema.safeParse(env);

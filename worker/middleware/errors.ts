@@ -22,7 +22,7 @@ const statusCodes: Record<number, ErrorCode> = {
 };
 
 /** Maps a thrown value to the ApiError the caller sees. */
-export function toApiError(error: unknown): ApiError {
+function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ConfigError) return new ApiError('misconfigured', error.message);
   if (error instanceof HTTPException) {

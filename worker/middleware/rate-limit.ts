@@ -21,7 +21,7 @@ import type { AppEnv } from '../types.ts';
 type RateLimitBinding = { [K in keyof Env]: Env[K] extends RateLimit ? K : never }[keyof Env];
 
 /** One rate limit. `limit` and `period` repeat the binding's settings in wrangler.toml. */
-export interface RateLimitPolicy {
+interface RateLimitPolicy {
   /** The policy's name in the `RateLimit-Policy` and `RateLimit` fields. */
   name: string;
   binding: RateLimitBinding;
@@ -93,7 +93,7 @@ export function ipKey(address: string | undefined): string {
 }
 
 /** The `RateLimit-Policy` list member that describes `policy`. */
-export function policyItem(policy: RateLimitPolicy): string {
+function policyItem(policy: RateLimitPolicy): string {
   return `"${policy.name}";q=${policy.limit};w=${policy.period}`;
 }
 

@@ -10,7 +10,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from '../types.ts';
 
 /** The Swagger UI page; @hono/swagger-ui loads its assets from `SWAGGER_UI_ASSETS`. */
-export const DOCS_PATH = '/docs';
+const DOCS_PATH = '/docs';
 
 /** Where @hono/swagger-ui loads Swagger UI's script and stylesheet from. */
 export const SWAGGER_UI_ASSETS = 'https://cdn.jsdelivr.net/npm/swagger-ui-dist/';
@@ -36,7 +36,7 @@ async function sha256Base64(text: string): Promise<string> {
  * script still works, and nothing else inline can run. Swagger UI sets inline styles and
  * data: images; neither can run code.
  */
-export async function docsPolicy(html: string): Promise<string> {
+async function docsPolicy(html: string): Promise<string> {
   const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/gi)];
   const hashes = await Promise.all(
     inline.map(async (m) => `'sha256-${await sha256Base64(m[1] ?? '')}'`),

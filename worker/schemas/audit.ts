@@ -3,9 +3,9 @@ import { z } from '@hono/zod-openapi';
 import { auditActions } from '../db/audit.ts';
 import { nextCursor, pageQuery } from './page.ts';
 
-export const AuditActionSchema = z.enum(auditActions).openapi('AuditAction');
+const AuditActionSchema = z.enum(auditActions).openapi('AuditAction');
 
-export const AuditEntrySchema = z
+const AuditEntrySchema = z
   .object({
     id: z.string(),
     time: z.iso.datetime(),

@@ -5,7 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import { jobEventTypes, jobStatuses } from '../domain/jobs.ts';
 
-export const JobStatusSchema = z.enum(jobStatuses).openapi('JobStatus');
+const JobStatusSchema = z.enum(jobStatuses).openapi('JobStatus');
 
 export const JOB_ID_PATTERN = /^job_[0-9a-f]{32}$/;
 
@@ -73,7 +73,7 @@ export const JobListSchema = z
   .object({ data: z.array(JobSchema), next_cursor: z.string().nullable() })
   .openapi('JobList');
 
-export const JobEventSchema = z
+const JobEventSchema = z
   .object({
     seq: z.number().int().positive(),
     type: z.enum(jobEventTypes),

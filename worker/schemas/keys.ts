@@ -16,7 +16,7 @@ const ScopesSchema = z.array(z.enum(scopes)).openapi({
 });
 
 /** Longest grace period of a rotated key: one week. */
-export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
 export const CreateKeyBodySchema = z
   .strictObject({
@@ -36,7 +36,7 @@ export const RotateKeyBodySchema = z
 
 const timestamp = z.iso.datetime().nullable();
 
-export const ApiKeySchema = z
+const ApiKeySchema = z
   .object({
     id: z.string().openapi({ example: 'key_5f0c6b1e2a8d4c3b9e7f1a2b3c4d5e6f' }),
     name: z.string(),

@@ -21,7 +21,7 @@ import type { AppEnv } from '../types.ts';
 /** Idempotency keys: 1 to 255 visible ASCII characters (a UUID is typical). */
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-export interface CreatedJob {
+interface CreatedJob {
   row: JobRow;
   /** True when an earlier request with the same Idempotency-Key created the job. */
   replayed: boolean;
