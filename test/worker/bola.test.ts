@@ -17,6 +17,7 @@ import {
 } from '../../worker/schemas/jobs.ts';
 import { ProblemSchema } from '../../worker/schemas/problem.ts';
 import { api, createJob, newTenant, waitForEnd } from './helpers.ts';
+import { collectUntilClose, openStream, requestStream } from './sockets.ts';
 
 const app = createApp();
 const jwtSettings = {
@@ -168,14 +169,12 @@ describe('a stream token of tenant B', () => {
     const res = await api(`/v1/jobs/${jobB.id}/stream-token`, tenantB.apiKey, { method: 'POST' });
     expect(res.status).toBe(201);
     const { token } = StreamTokenSchema.parse(await res.json());
-    const open = (id: string) =>
-      api(`/v1/jobs/${id}/stream?token=${encodeURIComponent(token)}`, null, {
-        headers: { upgrade: 'websocket' },
-      });
-    const own = await open(jobB.id);
-    expect(own.status).toBe(101);
-    own.webSocket?.accept();
-    own.webSocket?.close(1000);
+    const path = (id: string) => `/v1/jobs/${id}/stream?token=${encodeURIComponent(token)}`;
+    const open = (id: string) => requestStream(path(id), null);
+    // B's job has ended: its log is replayed and the server closes normally.
+    const own = await collectUntilClose(await openStream(path(jobB.id), null), 10_000);
+    expect(own.code).toBe(1000);
+    expect(own.messages.length).toBeGreaterThan(0);
     const theirs = await open(finishedA.id);
     const unknown = await open(randomId());
     expect(theirs.status).toBe(unknown.status);

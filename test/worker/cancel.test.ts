@@ -1,7 +1,8 @@
 /** POST /v1/jobs/{id}/cancel, and stream tokens for clients that cannot send headers. */
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { JobSchema, StreamTokenSchema } from '../../worker/schemas/jobs.ts';
 import {
   addKey,
@@ -12,6 +13,9 @@ import {
   sandboxesOf,
   waitForEnd,
 } from './helpers.ts';
+import { collectUntilClose, openStream, requestStream } from './sockets.ts';
+
+const eventSchema = z.looseObject({ seq: z.number(), type: z.string() });
 
 const longJob = () => ({ repo: { url: env.FIXTURE_REPO_URL }, command: 'echo started; sleep 60' });
 
@@ -63,12 +67,6 @@ describe('cancel', () => {
 });
 
 describe('stream tokens', () => {
-  async function open(path: string): Promise<Response> {
-    return exports.default.fetch(
-      new Request(`https://omni.test${path}`, { headers: { upgrade: 'websocket' } }),
-    );
-  }
-
   it('lets a client without headers watch the one job the token is for', async () => {
     const { apiKey, tenantId } = await newTenant();
     const job = await createJob(apiKey, {
@@ -82,14 +80,19 @@ describe('stream tokens', () => {
     expect(res.status).toBe(201);
     const { token, url } = StreamTokenSchema.parse(await res.json());
 
-    const ws = await open(url);
-    expect(ws.status).toBe(101);
-    ws.webSocket?.accept();
-    ws.webSocket?.close();
-    expect((await open(`/v1/jobs/${other.id}/stream?token=${token}`)).status).toBe(401);
-    expect((await open(`/v1/jobs/${job.id}/stream?token=${apiKey}`)).status).toBe(401);
+    const watched = await collectUntilClose(await openStream(url, null), 30_000);
+    expect(watched.code).toBe(1000);
+    const events = watched.messages.map((m) => eventSchema.parse(JSON.parse(m)));
+    expect(events.filter((e) => e.type === 'stdout').map((e) => e.data)).toEqual(['hi\n']);
+    expect(events.at(-1)).toMatchObject({ type: 'status', status: 'succeeded' });
+    const refused = [
+      await requestStream(`/v1/jobs/${other.id}/stream?token=${token}`, null),
+      await requestStream(`/v1/jobs/${job.id}/stream?token=${apiKey}`, null),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([401, 401]);
     const listWithToken = await api(`/v1/jobs?token=${token}`, null);
     expect(listWithToken.status).toBe(401);
+    await waitForEnd(apiKey, other.id);
   });
 
   it('refuses an expired token and a token signed with another secret', async () => {
@@ -104,13 +107,15 @@ describe('stream tokens', () => {
         .setExpirationTime(exp)
         .sign(new TextEncoder().encode(secret));
     const now = Math.floor(Date.now() / 1000);
-    const expired = await open(
+    const expired = await requestStream(
       `/v1/jobs/${job.id}/stream?token=${await sign(env.STREAM_TOKEN_SECRET, now - 10)}`,
+      null,
     );
     expect(expired.status).toBe(401);
     expect(await expired.text()).toContain('expired');
-    const forged = await open(
+    const forged = await requestStream(
       `/v1/jobs/${job.id}/stream?token=${await sign('another-secret-another-secret-xx', now + 60)}`,
+      null,
     );
     expect(forged.status).toBe(401);
   });

@@ -3,7 +3,7 @@
  * endpoint. Reading needs any role; creating and canceling need member or higher. A refusal is a
  * 403 problem and leaves nothing behind.
  */
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { roles, type Role } from '../../worker/db/schema.ts';
 import { hasRole } from '../../worker/middleware/auth.ts';
@@ -15,6 +15,7 @@ import {
 } from '../../worker/schemas/jobs.ts';
 import { ProblemSchema } from '../../worker/schemas/problem.ts';
 import { addKey, api, createJob, newTenant, waitForEnd } from './helpers.ts';
+import { collectUntilClose, openStream } from './sockets.ts';
 
 let ownerKey: string;
 const keys = new Map<Role, string>();
@@ -91,25 +92,11 @@ const endpoints: Endpoint[] = [
     name: 'GET /v1/jobs/{id}/stream',
     min: 'viewer',
     async run(key) {
-      const res = await exports.default.fetch(
-        new Request(`https://omni.test/v1/jobs/${finishedJobId}/stream`, {
-          headers: { upgrade: 'websocket', authorization: `Bearer ${key}` },
-        }),
-      );
-      expect(res.status).toBe(101);
-      const socket = res.webSocket;
-      if (!socket) throw new Error('no WebSocket in the 101 response');
-      const closed = new Promise<number>((resolve) => {
-        socket.addEventListener('close', (e) => resolve(e.code));
-      });
-      let messages = 0;
-      socket.addEventListener('message', () => {
-        messages += 1;
-      });
-      socket.accept();
+      const ws = await openStream(`/v1/jobs/${finishedJobId}/stream`, key);
       // The job has ended: its log is replayed and the server closes normally.
-      expect(await closed).toBe(1000);
-      expect(messages).toBeGreaterThan(0);
+      const { messages, code } = await collectUntilClose(ws, 10_000);
+      expect(code).toBe(1000);
+      expect(messages.length).toBeGreaterThan(0);
     },
   },
   {
