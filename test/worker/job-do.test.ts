@@ -1,9 +1,17 @@
-/** The Job DO on its own: failures at creation, eviction mid-run, alarms after the end. */
+/**
+ * The Job DO on its own: failures at creation, eviction mid-run and with a hibernated watcher,
+ * alarms after the end.
+ */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { JobSpec } from '../../durable-objects/job/state.ts';
 import { allEvents, newTenant, sandboxesOf, waitForEnd } from './helpers.ts';
+import { collectUntilClose, nextMessage, openStream } from './sockets.ts';
+
+const eventSchema = z.looseObject({ seq: z.number(), type: z.string() });
+const parse = (message: string) => eventSchema.parse(JSON.parse(message));
 
 function spec(tenantId: string, patch: Partial<JobSpec> = {}): JobSpec {
   return {
@@ -100,5 +108,32 @@ describe('JobDO', () => {
     const before = await stub.listEvents(tenantId, 0, 1000);
     expect(await runDurableObjectAlarm(stub)).toBe(false);
     expect(await stub.listEvents(tenantId, 0, 1000)).toEqual(before);
+  });
+
+  it('keeps a watcher through an eviction with hibernation: all output once, the status, then 1000', async () => {
+    const { tenantId, apiKey } = await newTenant();
+    // A job waiting for a slot: nothing runs in the object, so eviction hibernates its watcher
+    // at once. While a command runs, the alarm that follows its log keeps the object busy, and
+    // eviction waits for that alarm to end.
+    const s = spec(tenantId, { command: 'echo before; sleep 2; echo after' });
+    const stub = env.JOB.getByName(s.id);
+    await stub.create(s, 'waiting');
+    const ws = await openStream(`/v1/jobs/${s.id}/stream`, apiKey);
+    const first = parse(await nextMessage(ws, 10_000));
+    expect(first).toMatchObject({ seq: 1, type: 'status', status: 'queued' });
+
+    await evictDurableObject(stub, { webSockets: 'hibernate' });
+    // The new instance finds the socket hibernated, not closed.
+    expect(await runInDurableObject(stub, (_, state) => state.getWebSockets().length)).toBe(1);
+    await stub.slotGranted();
+
+    const { messages, code } = await collectUntilClose(ws, 30_000);
+    expect(code).toBe(1000);
+    const events = [first, ...messages.map(parse)];
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const stdout = events.filter((e) => e.type === 'stdout').map((e) => e.data);
+    expect(stdout.join('')).toBe('before\nafter\n');
+    expect(events.at(-1)).toMatchObject({ type: 'status', status: 'succeeded' });
+    expect(events).toEqual(await allEvents(apiKey, s.id));
   });
 });
