@@ -1,56 +1,46 @@
 /** Shared helpers of the workerd tests: tenants with API keys, API calls, and waiting on jobs. */
 import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { z } from 'zod';
+import { insertKey } from '../../worker/db/keys.ts';
 import type { Role } from '../../worker/db/schema.ts';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../worker/lib/api-keys.ts';
-import { z } from 'zod';
 import { JobEventPageSchema, JobSchema, type Job } from '../../worker/schemas/jobs.ts';
 
-/** Creates a fresh tenant with one API key of `role`; tests never share tenants. */
+/**
+ * Stores a new API key of `role` for `tenantId` the way POST /v1/keys stores one (same id
+ * format; only its hash and prefix are kept) and returns the key itself.
+ */
+export async function addKey(tenantId: string, role: Role, name = `test ${role}`): Promise<string> {
+  const apiKey = generateApiKey();
+  await insertKey(env.DB, {
+    id: `key_${crypto.randomUUID().replaceAll('-', '')}`,
+    tenantId,
+    name,
+    prefix: apiKeyPrefix(apiKey),
+    keyHash: await hashApiKey(apiKey),
+    role,
+    createdBy: null,
+    createdAt: Date.now(),
+    lastUsedAt: null,
+    expiresAt: null,
+    revokedAt: null,
+  });
+  return apiKey;
+}
+
+/**
+ * Creates a tenant with one API key of `role`. Its id is random, so no other test file sees
+ * it; the tests of one file may share it (many files make one in `beforeAll`).
+ */
 export async function newTenant(
   role: Role = 'owner',
 ): Promise<{ tenantId: string; apiKey: string }> {
   const tenantId = `ten_${crypto.randomUUID().replaceAll('-', '')}`;
-  const apiKey = generateApiKey();
-  const now = Date.now();
-  await env.DB.batch([
-    env.DB.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)').bind(
-      tenantId,
-      'test',
-      now,
-    ),
-    env.DB.prepare(
-      'INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).bind(
-      `key_${crypto.randomUUID()}`,
-      tenantId,
-      'test',
-      apiKeyPrefix(apiKey),
-      await hashApiKey(apiKey),
-      role,
-      now,
-    ),
-  ]);
-  return { tenantId, apiKey };
-}
-
-/** Adds an API key of `role` to an existing tenant and returns it. */
-export async function addKey(tenantId: string, role: Role): Promise<string> {
-  const apiKey = generateApiKey();
-  await env.DB.prepare(
-    'INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  )
-    .bind(
-      `key_${crypto.randomUUID()}`,
-      tenantId,
-      `test ${role}`,
-      apiKeyPrefix(apiKey),
-      await hashApiKey(apiKey),
-      role,
-      Date.now(),
-    )
+  await env.DB.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)')
+    .bind(tenantId, 'test', Date.now())
     .run();
-  return apiKey;
+  return { tenantId, apiKey: await addKey(tenantId, role, 'test') };
 }
 
 /** Calls the Worker like a client would. */
