@@ -83,7 +83,7 @@ describe('audit entries of jobs', () => {
     const entry = entries.find((e) => e.target === job.id);
     expect(entry?.actor).toBe(`key:${ownerId}`);
     expect(await tenantOf(entry?.id ?? '')).toBe(tenantId);
-    // Let the job finish so that no sandbox outlives the test.
+    // Let the job end, so that its command does not run on after the test.
     await waitForEnd(owner, job.id);
   });
 });

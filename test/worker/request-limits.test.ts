@@ -16,7 +16,7 @@ beforeAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('request timeout', () => {
-  /** A fresh app with a 300 ms limit and test-only routes that take a second to answer. */
+  /** A fresh app with a 300 ms limit and a test-only route that takes a second to answer. */
   function slowApp() {
     const app = createApp({ requestTimeoutMs: 300 });
     app.get('/v1/test/slow', async (c) => {
