@@ -145,4 +145,33 @@ describe('JobDO', () => {
     expect(events.at(-1)).toMatchObject({ type: 'status', status: 'succeeded' });
     expect(events).toEqual(await allEvents(apiKey, s.id));
   });
+
+  it('keeps the watcher of a running job through an eviction: the later output once, then 1000', async () => {
+    const { tenantId, apiKey } = await newTenant();
+    const s = spec(tenantId, { command: 'echo before; sleep 2; echo after' });
+    const stub = env.JOB.getByName(s.id);
+    await stub.create(s);
+    const ws = await openStream(`/v1/jobs/${s.id}/stream`, apiKey);
+    const before: Array<z.infer<typeof eventSchema>> = [];
+    while (!before.some((e) => e.type === 'stdout'))
+      before.push(parse(await nextMessage(ws, 30_000)));
+
+    // The eviction waits for the alarm in flight, which follows the log until the command ends:
+    // what the object sends meanwhile, and its close, must reach the watcher once.
+    await evictDurableObject(stub, { webSockets: 'hibernate' });
+    const { messages, code } = await collectUntilClose(ws, 30_000);
+    expect(code).toBe(1000);
+    const after = messages.map(parse);
+    const stdout = (events: typeof before) =>
+      events
+        .filter((e) => e.type === 'stdout')
+        .map((e) => e.data)
+        .join('');
+    expect(stdout(before)).toBe('before\n');
+    expect(stdout(after)).toBe('after\n');
+    expect(after.at(-1)).toMatchObject({ type: 'status', status: 'succeeded' });
+    const events = [...before, ...after];
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events).toEqual(await allEvents(apiKey, s.id));
+  });
 });
