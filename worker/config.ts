@@ -86,3 +86,20 @@ export function loadConfig(env: object): Config {
     sentryDsn: e.SENTRY_DSN || undefined,
   };
 }
+
+const watcherSchema = z.object({ JOB_MAX_WATCHERS: positiveInt.default(1000) });
+
+/**
+ * How many stream watchers one job accepts (`JOB_MAX_WATCHERS`, default 1000). Parsed on its own,
+ * not through loadConfig(), so that opening a stream depends on this setting alone: a missing
+ * Daytona setting fails the job's steps, not its watchers.
+ * @throws ConfigError if the setting is not a positive integer.
+ */
+export function jobMaxWatchers(env: object): number {
+  const parsed = watcherSchema.safeParse(env);
+  if (!parsed.success) {
+    const message = parsed.error.issues[0]?.message ?? '';
+    throw new ConfigError(`The setting JOB_MAX_WATCHERS is missing or invalid: ${message}`);
+  }
+  return parsed.data.JOB_MAX_WATCHERS;
+}

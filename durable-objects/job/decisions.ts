@@ -83,14 +83,23 @@ export function splitChunk(chunk: string, max = MAX_EVENT_CHARS): string[] {
   return parts;
 }
 
-/** The longest prefix of `events` whose output fits in `budget` characters (at least one). */
-export function fitInBudget<E extends { data?: string }>(events: E[], budget: number): E[] {
+/**
+ * The longest prefix of `items` whose sizes add up to at most `budget` (at least one item, so
+ * that a reader always makes progress). Items are pulled one at a time and pulling stops at the
+ * first that does not fit: from a lazy source (a SQL cursor), at most one item more than
+ * returned is ever read.
+ */
+export function fitInBudget<E>(
+  items: Iterable<E>,
+  budget: number,
+  sizeOf: (item: E) => number,
+): E[] {
   let used = 0;
   const kept: E[] = [];
-  for (const event of events) {
-    used += event.data?.length ?? 0;
+  for (const item of items) {
+    used += sizeOf(item);
     if (kept.length > 0 && used > budget) break;
-    kept.push(event);
+    kept.push(item);
   }
   return kept;
 }

@@ -14,6 +14,7 @@ import { upsertJob } from '../../worker/db/jobs.ts';
 import type { JobStatus } from '../../worker/domain/jobs.ts';
 import type { JobRow } from '../../worker/db/schema.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
+import { jobMaxWatchers } from '../../worker/config.ts';
 import {
   fitInBudget,
   isTerminal,
@@ -23,12 +24,13 @@ import {
 } from './decisions.ts';
 import { JobRecord } from './record.ts';
 import { JobRunner } from './runner.ts';
-import { acceptWatcher, closeQuietly, MAX_WATCHERS } from './sockets.ts';
+import { utf8Length } from './send-budget.ts';
+import { closeQuietly, Watchers } from './sockets.ts';
 import { initialState, toRow, type JobSpec } from './state.ts';
 import { JobStorage, type Deadline, type JobEvent } from './storage.ts';
 
-/** Output characters in one page of events: pages stay small whatever `limit` asks for. */
-const MAX_PAGE_OUTPUT_CHARS = 1024 * 1024;
+/** Output bytes (UTF-8) in one page of events: pages stay small whatever `limit` asks for. */
+const MAX_PAGE_OUTPUT_BYTES = 1024 * 1024;
 
 /** What cancel() did: ended the job now, or found it had already ended. */
 type CancelResult =
@@ -38,6 +40,7 @@ export class JobDO extends DurableObject<Env> {
   private readonly store: JobStorage;
   private readonly record: JobRecord;
   private readonly runner: JobRunner;
+  private readonly watchers: Watchers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -46,6 +49,10 @@ export class JobDO extends DurableObject<Env> {
     this.runner = new JobRunner(this.record, env);
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+    this.watchers = new Watchers(ctx, this.store, () => {
+      const state = this.record.state;
+      return state !== null && isTerminal(state);
+    });
   }
 
   // ---- RPC ---------------------------------------------------------------------------------
@@ -112,7 +119,9 @@ export class JobDO extends DurableObject<Env> {
   }
 
   /**
-   * Up to `limit` events after `after`, or null if this object holds no job of `tenantId`.
+   * Up to `limit` events after `after`, and no more than about 1 MiB of output, or null if this
+   * object holds no job of `tenantId`. Events are read from storage one at a time and reading
+   * stops when the page is full, so at most one event more than the page is loaded.
    * `next_after` is null once the job ended and every event was read.
    */
   listEvents(
@@ -121,7 +130,9 @@ export class JobDO extends DurableObject<Env> {
     limit: number,
   ): { data: JobEvent[]; next_after: number | null } | null {
     if (!this.record.ownedBy(tenantId)) return null;
-    const data = fitInBudget(this.store.eventsAfter(after, limit), MAX_PAGE_OUTPUT_CHARS);
+    const data = fitInBudget(this.store.eventsAfter(after, limit), MAX_PAGE_OUTPUT_BYTES, (e) =>
+      e.data === undefined ? 0 : utf8Length(e.data),
+    );
     const last = data.at(-1)?.seq ?? after;
     const done = isTerminal(this.record.require()) && last >= this.store.lastSeq();
     return { data, next_after: done ? null : last };
@@ -129,7 +140,10 @@ export class JobDO extends DurableObject<Env> {
 
   // ---- WebSocket stream -------------------------------------------------------------------
 
-  /** Upgrades to a WebSocket that replays events after `?after=` and then follows live. */
+  /**
+   * Upgrades to a WebSocket that replays events after `?after=` and then follows live (see
+   * sockets.ts). 429 beyond JOB_MAX_WATCHERS watchers; 503 if that setting is invalid.
+   */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const state = this.record.state;
@@ -139,11 +153,17 @@ export class JobDO extends DurableObject<Env> {
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('expected a WebSocket upgrade', { status: 426 });
     }
-    if (this.ctx.getWebSockets().length >= MAX_WATCHERS) {
+    let maxWatchers: number;
+    try {
+      maxWatchers = jobMaxWatchers(this.env);
+    } catch (error) {
+      return new Response(error instanceof Error ? error.message : String(error), { status: 503 });
+    }
+    if (this.watchers.count() >= maxWatchers) {
       return new Response('too many watchers on this job', { status: 429 });
     }
     const after = Number(url.searchParams.get('after') ?? '0');
-    const client = acceptWatcher(this.ctx, this.store, after, isTerminal(state));
+    const client = this.watchers.accept(after);
     return new Response(null, { status: 101, webSocket: client });
   }
 

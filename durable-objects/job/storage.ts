@@ -121,22 +121,25 @@ export class JobStorage {
     return { ...body, seq: Number(row.seq), type, ts: new Date(ts).toISOString() };
   }
 
-  /** Up to `limit` events with a seq greater than `after`, oldest first. */
-  eventsAfter(after: number, limit: number): JobEvent[] {
-    return this.sql
-      .exec(
-        'SELECT seq, type, ts, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
-        after,
-        limit,
-      )
-      .toArray()
-      .map((raw) => {
-        const row = eventRowSchema.parse(raw);
-        const body = eventBodySchema.parse(JSON.parse(row.body));
-        return { ...body, seq: row.seq, type: row.type, ts: new Date(row.ts).toISOString() };
-      });
+  /**
+   * Up to `limit` events with a seq greater than `after`, oldest first, read lazily: each row is
+   * read from the SQL cursor and parsed only when the caller asks for the next event, so a caller
+   * that stops early (a page that is full) never loads the rest.
+   */
+  *eventsAfter(after: number, limit: number): Generator<JobEvent, void, undefined> {
+    const cursor = this.sql.exec(
+      'SELECT seq, type, ts, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+      after,
+      limit,
+    );
+    for (const raw of cursor) {
+      const row = eventRowSchema.parse(raw);
+      const body = eventBodySchema.parse(JSON.parse(row.body));
+      yield { ...body, seq: row.seq, type: row.type, ts: new Date(row.ts).toISOString() };
+    }
   }
 
+  /** The seq of the newest event (0 if there is none). */
   lastSeq(): number {
     const row = this.sql.exec('SELECT MAX(seq) AS seq FROM events').one();
     return typeof row.seq === 'number' ? row.seq : 0;

@@ -53,9 +53,23 @@ describe('output deduplication after a re-attach', () => {
 
   it('keeps event pages within an output budget, but never empty', () => {
     const events = [{ data: 'aaaa' }, { data: 'bb' }, {}, { data: 'cccc' }];
-    expect(fitInBudget(events, 6)).toEqual(events.slice(0, 3));
-    expect(fitInBudget(events, 1)).toEqual(events.slice(0, 1));
-    expect(fitInBudget([], 1)).toEqual([]);
+    const size = (e: { data?: string }) => e.data?.length ?? 0;
+    expect(fitInBudget(events, 6, size)).toEqual(events.slice(0, 3));
+    expect(fitInBudget(events, 1, size)).toEqual(events.slice(0, 1));
+    expect(fitInBudget([], 1, size)).toEqual([]);
+  });
+
+  it('reads at most one item more than the page it returns', () => {
+    let pulled = 0;
+    function* source() {
+      for (let i = 0; i < 1000; i++) {
+        pulled += 1;
+        yield { data: 'x'.repeat(100) };
+      }
+    }
+    const page = fitInBudget(source(), 1000, (e) => e.data.length);
+    expect(page).toHaveLength(10);
+    expect(pulled).toBe(11);
   });
 
   it('splits large chunks', () => {

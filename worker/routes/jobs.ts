@@ -4,6 +4,7 @@
  * does the work.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { ConfigError } from '../config.ts';
 import { listJobs } from '../db/jobs.ts';
 import type { JobRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
@@ -192,6 +193,7 @@ const streamJob = createRoute({
     401: problem('No valid credentials'),
     404: problem('No such job'),
     426: problem('Not a WebSocket upgrade'),
+    429: problem('The job has JOB_MAX_WATCHERS watchers already'),
   },
 });
 
@@ -208,6 +210,8 @@ jobRoutes.openapi(streamJob, async (c) => {
   if (response.status === 404) throw notFound(id);
   if (response.status === 429)
     throw new ApiError('too_many_requests', 'This job has too many watchers; try again later.');
+  // The Job DO reads JOB_MAX_WATCHERS; a bad value is a setting to fix (503), as anywhere else.
+  if (response.status === 503) throw new ConfigError(await response.text());
   return response;
 });
 
