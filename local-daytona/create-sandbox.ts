@@ -1,5 +1,6 @@
 /**
- * `POST /api/sandbox` body schema and the cloud's create-time validation rules.
+ * `POST /api/sandbox` body schema, the cloud's create-time validation rules and the settings
+ * (with the cloud's defaults) a sandbox gets from its create request.
  *
  * The schema is loose on purpose: unknown fields are dropped, as the real API tolerates fields
  * newer SDKs add. The rules mirror Daytona's API (sandbox.controller.ts, network-validation.util.ts
@@ -8,6 +9,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { HttpError } from './errors.ts';
+import type { SandboxSpec } from './sandbox.ts';
 
 const nonNegativeInt = z.number().int().nonnegative();
 
@@ -133,4 +135,37 @@ export function validateCreateRequest(req: CreateSandboxRequest, knownSnapshots:
     const value = req[key];
     if (value !== undefined && value < 0) throw new HttpError(400, `${key} must be non-negative`);
   }
+}
+
+/** Snapshot recorded for sandboxes created without one (the organisation default). */
+const DEFAULT_SNAPSHOT = 'daytona-small';
+
+/** The settings of a sandbox created by a (validated) request, with the cloud's defaults. */
+export function specFromRequest(
+  req: CreateSandboxRequest,
+): Omit<SandboxSpec, 'name'> & { name: string | undefined } {
+  const snapshot = req.snapshot ?? DEFAULT_SNAPSHOT;
+  const base = snapshotResources(snapshot);
+  return {
+    name: req.name,
+    snapshot: req.buildInfo ? 'local-build' : snapshot,
+    user: req.user ?? 'daytona',
+    env: req.env ?? {},
+    labels: req.labels ?? {},
+    public: req.public ?? false,
+    networkBlockAll: req.networkBlockAll ?? false,
+    networkAllowList: req.networkAllowList,
+    domainAllowList: req.domainAllowList,
+    target: req.target ?? 'us',
+    cpu: req.cpu || base.cpu,
+    gpu: req.gpu ?? 0,
+    memory: req.memory || base.memory,
+    disk: req.disk || base.disk,
+    autoStopInterval: req.autoStopInterval ?? 15,
+    autoArchiveInterval: req.autoArchiveInterval || 10080,
+    autoDeleteInterval: req.autoDeleteInterval ?? -1,
+    ttlMinutes: req.ttlMinutes ?? 0,
+    volumes: req.volumes,
+    buildInfo: req.buildInfo,
+  };
 }

@@ -64,10 +64,16 @@ export async function readJson<T extends z.ZodType>(
   return parsed.data;
 }
 
-/** Sends a JSON response. */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** Sends a JSON response, with extra headers if given. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   const payload = Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': payload.length,
   });

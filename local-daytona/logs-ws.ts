@@ -5,7 +5,8 @@
  * Everything logged so far is replayed from the command's log file, then live output follows;
  * frames carry the raw marked bytes (\x01\x01\x01 stdout / \x02\x02\x02 stderr), which the SDK
  * demultiplexes. The socket closes with 1000 once the command has ended and all output was sent.
- * Without `follow=true` only the replay is sent.
+ * Without `follow=true` only the replay is sent. Fault rules can cut a stream short or keep it
+ * open past the end ({@link LogStreamFaults}).
  */
 import type { IncomingMessage } from 'node:http';
 import { createReadStream } from 'node:fs';
@@ -37,14 +38,15 @@ export function createLogSocketServer(): WebSocketServer {
   });
 }
 
-function sendFrames(ws: WebSocket, data: Buffer): Promise<void> {
-  const sends: Promise<void>[] = [];
-  for (let at = 0; at < data.length; at += MAX_FRAME) {
-    if (ws.readyState !== ws.OPEN) break;
-    const frame = data.subarray(at, at + MAX_FRAME);
-    sends.push(new Promise((resolve) => ws.send(frame, { binary: true }, () => resolve())));
-  }
-  return Promise.all(sends).then(() => undefined);
+/** Misbehaviour injected into one log stream by a fault rule (cut-logs, hold-logs). */
+export interface LogStreamFaults {
+  /** Once this many frames were sent, `cut` ends the stream (0: before the first frame). */
+  readonly cut?: { readonly afterFrames: number; run(): void };
+  /**
+   * Instead of closing normally at the end, hands over the close; the stream stays open until
+   * it is called. Returns a function to call if the socket closes first.
+   */
+  readonly hold?: (close: () => void) => () => void;
 }
 
 /**
@@ -56,18 +58,47 @@ export function streamCommandLogs(
   cmd: SessionCommand,
   follow: boolean,
   onDone: () => void,
+  faults: LogStreamFaults = {},
 ): void {
   let replaying = true;
   let ended = cmd.done;
   let live: Buffer[] = [];
   let closed = false;
+  let frames = 0;
+  let cut = false;
+  let unhold = (): void => undefined;
+  const open = (): boolean => !cut && ws.readyState === ws.OPEN;
 
+  const cutNow = (): void => {
+    cut = true;
+    faults.cut?.run();
+  };
+  /** Queues `data` in frames, stopping at the cut: the frame that reaches it triggers it. */
+  const sendFrames = (data: Buffer): Promise<void> => {
+    const sends: Promise<void>[] = [];
+    for (let at = 0; at < data.length && open(); at += MAX_FRAME) {
+      const frame = data.subarray(at, at + MAX_FRAME);
+      const last = faults.cut !== undefined && ++frames >= faults.cut.afterFrames;
+      if (last) cut = true; // Nothing after this frame may be queued.
+      sends.push(
+        new Promise((resolve) =>
+          ws.send(frame, { binary: true }, () => {
+            if (last) cutNow();
+            resolve();
+          }),
+        ),
+      );
+    }
+    return Promise.all(sends).then(() => undefined);
+  };
   const onData = (chunk: Buffer): void => {
     if (replaying) live.push(chunk);
-    else void sendFrames(ws, chunk);
+    else void sendFrames(chunk);
   };
   const finish = (code: number): void => {
-    if (ws.readyState === ws.OPEN) ws.close(code);
+    if (!open()) return;
+    if (code === 1000 && faults.hold) unhold = faults.hold(() => ws.close(1000));
+    else ws.close(code);
   };
   const onEnd = (): void => {
     ended = true;
@@ -84,6 +115,7 @@ export function streamCommandLogs(
     clearInterval(pinger);
     cmd.off('data', onData);
     cmd.off('end', onEnd);
+    unhold();
     onDone();
   };
   ws.on('close', cleanup);
@@ -98,19 +130,20 @@ export function streamCommandLogs(
   const upTo = cmd.length;
 
   const replay = async (): Promise<void> => {
+    if (faults.cut?.afterFrames === 0) return cutNow();
     if (upTo > 0) {
       const stream = createReadStream(cmd.logPath, { start: 0, end: upTo - 1 });
       for await (const chunk of stream) {
-        if (ws.readyState !== ws.OPEN) {
+        if (!open()) {
           stream.destroy();
           return;
         }
-        await sendFrames(ws, Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+        await sendFrames(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
       }
     }
     // Queue the buffered live chunks without yielding, so a chunk arriving meanwhile cannot
     // overtake them (ws.send preserves call order).
-    for (const chunk of live) void sendFrames(ws, chunk);
+    for (const chunk of live) void sendFrames(chunk);
     live = [];
     replaying = false;
     if (!follow || ended) finish(1000);

@@ -3,13 +3,12 @@
  *
  * Each spawned command leads its own process group (detached), so a timeout or session delete can
  * kill the whole tree with `kill(-pgid)`. Every process also carries `DAYTONA_SANDBOX_ID` in its
- * environment (the real sandboxes set it too); stop/delete scan /proc for that marker so that
- * processes which left their group (nohup, setsid, double forks) die with the sandbox as well.
+ * environment (the real sandboxes set it too); stop/delete find processes by that marker
+ * (proc-scan.ts) so that those which left their group die with the sandbox as well.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
+import { anyAlive, markedPids } from './proc-scan.ts';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -65,58 +64,6 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIG
   } catch {
     // ESRCH: the group already exited.
   }
-}
-
-/** Pids of live processes whose environment carries DAYTONA_SANDBOX_ID=<id>. */
-async function markedPids(sandboxId: string): Promise<number[]> {
-  const marker = Buffer.from(`DAYTONA_SANDBOX_ID=${sandboxId}\0`);
-  let names: string[];
-  try {
-    names = await readdir('/proc');
-  } catch {
-    return []; // No procfs (not Linux): only process groups can be killed.
-  }
-  const found: number[] = [];
-  await Promise.all(
-    names.map(async (name) => {
-      const pid = Number(name);
-      if (!Number.isInteger(pid) || pid === process.pid) return;
-      try {
-        const environ = await readFile(`/proc/${name}/environ`);
-        const at = environ.indexOf(marker);
-        if (at === 0 || (at > 0 && environ[at - 1] === 0)) found.push(pid);
-      } catch {
-        // Exited meanwhile or not ours to read.
-      }
-    }),
-  );
-  return found;
-}
-
-const HAS_PROCFS = existsSync('/proc/self/stat');
-
-/** True while `pid` exists and is neither a zombie nor dead. */
-async function isRunning(pid: number): Promise<boolean> {
-  if (!HAS_PROCFS) {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X' && state !== 'x';
-  } catch {
-    return false;
-  }
-}
-
-async function anyAlive(pids: Iterable<number>): Promise<boolean> {
-  const states = await Promise.all([...pids].map(isRunning));
-  return states.includes(true);
 }
 
 /** Tracks the processes spawned for one sandbox. */

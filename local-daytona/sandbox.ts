@@ -11,7 +11,7 @@ import { ProcessTracker, sandboxEnv } from './processes.ts';
 import { SessionManager } from './sessions.ts';
 
 /** Lifecycle states this server uses (a subset of Daytona's SandboxState). */
-export type LocalSandboxState = 'started' | 'stopped' | 'destroyed';
+export type LocalSandboxState = 'starting' | 'started' | 'stopped' | 'destroyed';
 
 /** Settings fixed (or only changed by explicit API calls) after creation. */
 export interface SandboxSpec {
@@ -55,6 +55,8 @@ export class LocalSandbox {
    * while a proxied request or websocket is open, so these hold off auto-stop.
    */
   inFlight = 0;
+  /** executeSessionCommand calls that started a command (see `GET /_stats`). */
+  sessionCommands = 0;
 
   constructor(root: string, spec: Omit<SandboxSpec, 'name'> & { name: string | undefined }) {
     this.spec = { ...spec, name: spec.name ?? this.id };
@@ -109,7 +111,7 @@ export class LocalSandbox {
       memory: s.memory,
       disk: s.disk,
       state: this.state,
-      desiredState: this.state,
+      desiredState: this.state === 'starting' ? 'started' : this.state,
       recoverable: false,
       backupState: 'None',
       autoStopInterval: s.autoStopInterval,

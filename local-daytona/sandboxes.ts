@@ -2,22 +2,21 @@
  * The sandbox registry: creation, lookup, lifecycle transitions and the automatic lifecycle.
  *
  * Transitions are synchronous from the client's point of view (create answers `started`, stop
- * answers `stopped`), so the SDK never enters its polling loops. Auto-stop follows the platform:
+ * answers `stopped`), so the SDK never enters its polling loops, unless a slow-start fault
+ * (fault-rules.ts) keeps a new sandbox `starting` for a while. Auto-stop follows the platform:
  * the timer is reset by toolbox requests and lifecycle changes, an open log-follow websocket keeps
  * the sandbox active, `autoDeleteInterval: 0` (ephemeral) deletes on stop, and a TTL destroys
  * the sandbox regardless. All timers are unref'd so they never keep the process alive.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import {
-  snapshotResources,
+  specFromRequest,
   validateCreateRequest,
   type CreateSandboxRequest,
 } from './create-sandbox.ts';
 import { HttpError } from './errors.ts';
 import { LocalSandbox } from './sandbox.ts';
 
-/** Snapshot recorded for sandboxes created without one (the organisation default). */
-const DEFAULT_SNAPSHOT = 'daytona-small';
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -25,7 +24,17 @@ interface Timers {
   autoStop?: NodeJS.Timeout;
   autoDelete?: NodeJS.Timeout;
   ttl?: NodeJS.Timeout;
+  starting?: NodeJS.Timeout;
 }
+
+function clearTimers(timers: Timers): void {
+  for (const timer of [timers.autoStop, timers.autoDelete, timers.ttl, timers.starting]) {
+    clearTimeout(timer);
+  }
+}
+
+/** How long a new sandbox stays `starting` (milliseconds; 0 starts it at once). */
+export type StartingDelay = (sandbox: LocalSandbox) => number;
 
 function later(minutes: number, fn: () => void): NodeJS.Timeout {
   const timer = setTimeout(fn, Math.min(minutes * 60_000, MAX_TIMER_MS));
@@ -39,10 +48,14 @@ export class SandboxRegistry {
   readonly #snapshots: string[];
   readonly #byId = new Map<string, LocalSandbox>();
   readonly #timers = new Map<string, Timers>();
+  /** Every sandbox ever created, destroyed ones included (for the stats endpoint). */
+  readonly #history: LocalSandbox[] = [];
+  readonly #startingMs: StartingDelay;
 
-  constructor(root: string, snapshots: string[]) {
+  constructor(root: string, snapshots: string[], startingMs: StartingDelay = () => 0) {
     this.#root = root;
     this.#snapshots = snapshots;
+    this.#startingMs = startingMs;
   }
 
   /** Validates a create request, creates the sandbox directory and starts the sandbox. */
@@ -51,33 +64,20 @@ export class SandboxRegistry {
     if (req.name !== undefined && this.#findByName(req.name)) {
       throw new HttpError(409, `Sandbox with name ${req.name} already exists`);
     }
-    const snapshot = req.snapshot ?? DEFAULT_SNAPSHOT;
-    const base = snapshotResources(snapshot);
-    const sandbox = new LocalSandbox(this.#root, {
-      name: req.name,
-      snapshot: req.buildInfo ? 'local-build' : snapshot,
-      user: req.user ?? 'daytona',
-      env: req.env ?? {},
-      labels: req.labels ?? {},
-      public: req.public ?? false,
-      networkBlockAll: req.networkBlockAll ?? false,
-      networkAllowList: req.networkAllowList,
-      domainAllowList: req.domainAllowList,
-      target: req.target ?? 'us',
-      cpu: req.cpu || base.cpu,
-      gpu: req.gpu ?? 0,
-      memory: req.memory || base.memory,
-      disk: req.disk || base.disk,
-      autoStopInterval: req.autoStopInterval ?? 15,
-      autoArchiveInterval: req.autoArchiveInterval || 10080,
-      autoDeleteInterval: req.autoDeleteInterval ?? -1,
-      ttlMinutes: req.ttlMinutes ?? 0,
-      volumes: req.volumes,
-      buildInfo: req.buildInfo,
-    });
+    const sandbox = new LocalSandbox(this.#root, specFromRequest(req));
     await mkdir(sandbox.fs.workDir, { recursive: true });
     this.#byId.set(sandbox.id, sandbox);
+    this.#history.push(sandbox);
     this.#timers.set(sandbox.id, {});
+    const startingMs = this.#startingMs(sandbox);
+    if (startingMs > 0) {
+      sandbox.state = 'starting';
+      this.#timersOf(sandbox).starting = later(startingMs / 60_000, () => {
+        sandbox.state = 'started';
+        sandbox.updatedAt = new Date();
+        this.touch(sandbox);
+      });
+    }
     if (sandbox.spec.ttlMinutes > 0) {
       this.#timersOf(sandbox).ttl = later(sandbox.spec.ttlMinutes, () => {
         this.destroy(sandbox).catch(() => undefined);
@@ -101,6 +101,11 @@ export class SandboxRegistry {
     const sandbox = this.#byId.get(idOrName) ?? this.#findByName(idOrName);
     if (!sandbox) throw new HttpError(404, `Sandbox with ID or name ${idOrName} not found`);
     return sandbox;
+  }
+
+  /** Every sandbox created so far, oldest first, destroyed ones included. */
+  history(): readonly LocalSandbox[] {
+    return this.#history;
   }
 
   /** Live sandboxes, newest first. */
@@ -147,9 +152,9 @@ export class SandboxRegistry {
     }
   }
 
-  /** Starts a stopped sandbox (a no-op for a started one, as in the cloud). */
+  /** Starts a stopped sandbox (a no-op for a started or starting one, as in the cloud). */
   start(sandbox: LocalSandbox): void {
-    if (sandbox.state === 'started') return;
+    if (sandbox.state === 'started' || sandbox.state === 'starting') return;
     clearTimeout(this.#timersOf(sandbox).autoDelete);
     sandbox.state = 'started';
     sandbox.updatedAt = new Date();
@@ -160,8 +165,7 @@ export class SandboxRegistry {
   async destroy(sandbox: LocalSandbox): Promise<void> {
     if (!this.#byId.has(sandbox.id)) return;
     this.#byId.delete(sandbox.id);
-    const timers = this.#timersOf(sandbox);
-    for (const timer of [timers.autoStop, timers.autoDelete, timers.ttl]) clearTimeout(timer);
+    clearTimers(this.#timersOf(sandbox));
     this.#timers.delete(sandbox.id);
     sandbox.state = 'destroyed';
     sandbox.updatedAt = new Date();
@@ -173,9 +177,7 @@ export class SandboxRegistry {
   /** Server shutdown: kills every sandbox's processes and timers; files are left in place. */
   async shutdown(): Promise<void> {
     const sandboxes = [...this.#byId.values()];
-    for (const timers of this.#timers.values()) {
-      for (const timer of [timers.autoStop, timers.autoDelete, timers.ttl]) clearTimeout(timer);
-    }
+    for (const timers of this.#timers.values()) clearTimers(timers);
     this.#timers.clear();
     this.#byId.clear();
     await Promise.all(

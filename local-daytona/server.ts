@@ -1,19 +1,25 @@
 /**
  * local-daytona: a Node server speaking the subset of Daytona's control API (`/api`) and
  * toolbox API (`/toolbox/{sandboxId}`) that `@daytonaio/sdk` uses, backed by host directories
- * and host processes. HTTP routing, authentication and websocket upgrades live here.
+ * and host processes. HTTP routing, authentication, fault injection and websocket upgrades are
+ * wired together here; the loopback-only admin endpoints (`/_faults`, `/_stats`) are admin.ts.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { adminHandler, isAdminPath } from './admin.ts';
 import { apiRoutes } from './api-routes.ts';
 import { bearer, sameSecret } from './auth.ts';
 import { errorBody, HttpError, toHttpError, type ErrorFlavour } from './errors.ts';
+import { withFaults } from './fault-apply.ts';
+import { sandboxHooks, type FaultControl } from './fault-control.ts';
+import { FaultSet } from './faults.ts';
 import { sendJson } from './http-util.ts';
 import { logSocketUpgrades } from './logs-upgrade.ts';
 import { matchRoute, type Route, type RouteContext } from './router.ts';
 import { SandboxRegistry } from './sandboxes.ts';
+import { collectStats, type LocalDaytonaStats } from './stats.ts';
 import { fileRoutes } from './toolbox-files.ts';
 import { gitRoutes } from './toolbox-git.ts';
 import { processRoutes, type SandboxLookup } from './toolbox-process.ts';
@@ -51,7 +57,13 @@ export interface LocalDaytona {
   toolboxUrl: string;
   apiKey: string;
   root: string;
-  /** Kills every sandbox's processes and stops the server. */
+  /** Origin of the admin endpoints, e.g. http://127.0.0.1:PORT (`/_faults`, `/_stats`). */
+  adminUrl: string;
+  /** Fault injection, in process (the same rules as `POST /_faults`). */
+  faults: FaultControl;
+  /** The counters of `GET /_stats`. */
+  stats(): Promise<LocalDaytonaStats>;
+  /** Kills every sandbox's processes, releases whatever faults hold, stops the server. */
   close(): Promise<void>;
 }
 
@@ -63,7 +75,13 @@ export async function startLocalDaytona(options: LocalDaytonaOptions): Promise<L
   const root = path.resolve(options.root ?? (await mkdtemp(path.join(tmpdir(), 'local-daytona-'))));
   await mkdir(root, { recursive: true });
   const snapshots = options.snapshots ?? DEFAULT_SNAPSHOTS;
-  const registry = new SandboxRegistry(root, snapshots);
+  // The two refer to each other: slow-start rules decide how long a new sandbox is starting.
+  const registry: SandboxRegistry = new SandboxRegistry(root, snapshots, (s): number =>
+    faults.startingMs({ id: s.id, name: s.spec.name }),
+  );
+  const faults: FaultSet = new FaultSet(sandboxHooks(registry));
+  const stats = (): Promise<LocalDaytonaStats> => collectStats(registry);
+  const admin = adminHandler({ apiKey: options.apiKey, faults, stats });
   let origin = '';
   const toolboxUrl = (): string => `${origin}/toolbox`;
 
@@ -87,6 +105,7 @@ export async function startLocalDaytona(options: LocalDaytonaOptions): Promise<L
   const logSockets = logSocketUpgrades({
     registry,
     apiKey: options.apiKey,
+    faults,
     log: (path, status, started) => log('WS', path, status, started),
   });
 
@@ -105,6 +124,7 @@ export async function startLocalDaytona(options: LocalDaytonaOptions): Promise<L
     const url = new URL(req.url ?? '/', 'http://local');
     const flavour: ErrorFlavour = url.pathname.startsWith('/toolbox/') ? 'toolbox' : 'api';
     try {
+      if (isAdminPath(url.pathname)) return await admin(req, res, url);
       let table: Route[] | undefined;
       let rest = '';
       if (url.pathname.startsWith('/api/')) [table, rest] = [api, url.pathname.slice(4)];
@@ -116,7 +136,12 @@ export async function startLocalDaytona(options: LocalDaytonaOptions): Promise<L
       if (token === undefined || !sameSecret(token, options.apiKey)) {
         throw new HttpError(401, 'Unauthorized', 'UNAUTHORIZED');
       }
-      await match.route.handler({ req, res, url, params: match.params });
+      const { params } = match;
+      const { pathname } = url;
+      const sandbox =
+        params['sandboxId'] ?? (pathname.startsWith('/api/sandbox/') ? params['id'] : undefined);
+      const request = { method, path: pathname, sandbox, flavour };
+      await withFaults(faults, request, res, () => match.route.handler({ req, res, url, params }));
     } catch (err) {
       const e = toHttpError(err);
       if (res.headersSent) {
@@ -154,8 +179,12 @@ export async function startLocalDaytona(options: LocalDaytonaOptions): Promise<L
     toolboxUrl: toolboxUrl(),
     apiKey: options.apiKey,
     root,
+    adminUrl: origin,
+    faults,
+    stats,
     close: () => {
       closing ??= (async () => {
+        faults.close(); // First: held requests and delays must not outlive the server.
         logSockets.closeAll();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();

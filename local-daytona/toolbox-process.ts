@@ -159,11 +159,13 @@ export function processRoutes(lookup: SandboxLookup): Route[] {
       sendEmpty(ctx.res, 204);
     }),
     route('POST', '/:sandboxId/process/session/:sessionId/exec', async (ctx) => {
-      const target = session(ctx);
+      const sandbox = lookup(ctx);
+      const target = sandbox.sessions.get(ctx.params['sessionId'] ?? '');
       const body = await readJson(ctx.req, SessionExecSchema);
       if (body.command.trim() === '') throw new HttpError(400, 'command cannot be empty');
       const runAsync = body.runAsync === true || body.async === true;
       const cmd = target.exec(body.command, runAsync);
+      sandbox.sessionCommands++; // Counted once started: tests prove "at most once" with it.
       if (runAsync) {
         const empty = { output: null, stdout: null, stderr: null, exitCode: null };
         sendJson(ctx.res, 202, { cmdId: cmd.id, ...empty });
