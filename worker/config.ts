@@ -103,3 +103,24 @@ export function jobMaxWatchers(env: object): number {
   }
   return parsed.data.JOB_MAX_WATCHERS;
 }
+
+const retentionSchema = z.object({
+  JOB_OUTPUT_RETENTION_DAYS: z.coerce.number().int().nonnegative().default(30),
+});
+
+/**
+ * Days a finished job's output is kept (`JOB_OUTPUT_RETENTION_DAYS`, default 30; 0 deletes it as
+ * soon as the job ends). Parsed on its own, like jobMaxWatchers(), so that deleting expired output
+ * depends on this setting alone.
+ * @throws ConfigError if the setting is not a whole number of days.
+ */
+export function jobOutputRetentionDays(env: object): number {
+  const parsed = retentionSchema.safeParse(env);
+  if (!parsed.success) {
+    const message = parsed.error.issues[0]?.message ?? '';
+    throw new ConfigError(
+      `The setting JOB_OUTPUT_RETENTION_DAYS is missing or invalid: ${message}`,
+    );
+  }
+  return parsed.data.JOB_OUTPUT_RETENTION_DAYS;
+}

@@ -4,6 +4,7 @@
  */
 import { isFinalStatus } from '../../worker/domain/jobs.ts';
 import type { JobState } from './state.ts';
+import type { DeadlineKind } from './storage.ts';
 
 /** The next step of the lifecycle for a job in `state`. */
 export type Step = 'provision' | 'clone' | 'start_command' | 'follow' | 'none';
@@ -38,9 +39,18 @@ export function isTerminal(state: Pick<JobState, 'status'>): boolean {
 /** Failed attempts of one step before the job is failed. */
 export const MAX_STEP_ATTEMPTS = 5;
 /** Failed attempts to delete a sandbox before giving up (and logging it). */
-export const MAX_CLEANUP_ATTEMPTS = 12;
-/** Failed attempts to mirror the state to D1 before giving up (and logging it). */
-export const MAX_SYNC_ATTEMPTS = 20;
+const MAX_CLEANUP_ATTEMPTS = 12;
+
+/**
+ * Failed runs of a deadline's handler before it is given up (and logged), or null: retried with
+ * capped backoff for as long as it takes. A job's final D1 row, the return of its tenant's slot
+ * and the deletion of its expired output must all happen, however long their store was down.
+ */
+export function deadlineAttemptLimit(kind: DeadlineKind): number | null {
+  return kind === 'sync' || kind === 'release' || kind === 'retention'
+    ? null
+    : MAX_CLEANUP_ATTEMPTS;
+}
 
 /** Exponential backoff with a cap: 1 s, 2 s, 4 s, … up to 5 minutes. */
 export function retryDelayMs(attempts: number): number {

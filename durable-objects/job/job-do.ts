@@ -15,14 +15,9 @@ import type { JobStatus } from '../../worker/domain/jobs.ts';
 import type { JobRow } from '../../worker/db/schema.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
 import { jobMaxWatchers } from '../../worker/config.ts';
-import {
-  fitInBudget,
-  isTerminal,
-  MAX_CLEANUP_ATTEMPTS,
-  MAX_SYNC_ATTEMPTS,
-  retryDelayMs,
-} from './decisions.ts';
+import { deadlineAttemptLimit, fitInBudget, isTerminal, retryDelayMs } from './decisions.ts';
 import { JobRecord } from './record.ts';
+import { expireOutput } from './retention.ts';
 import { JobRunner } from './runner.ts';
 import { utf8Length } from './send-budget.ts';
 import { closeQuietly, Watchers } from './sockets.ts';
@@ -31,6 +26,9 @@ import { JobStorage, type Deadline, type JobEvent } from './storage.ts';
 
 /** Output bytes (UTF-8) in one page of events: pages stay small whatever `limit` asks for. */
 const MAX_PAGE_OUTPUT_BYTES = 1024 * 1024;
+
+/** What a Job DO knows of its job: see JobDO.activity(). */
+export type JobActivity = 'active' | 'finished' | 'unknown';
 
 /** What cancel() did: ended the job now, or found it had already ended. */
 type CancelResult =
@@ -79,19 +77,28 @@ export class JobDO extends DurableObject<Env> {
     return toRow(state);
   }
 
-  /** Called by the tenant's TenantDO when a queued job may start. Idempotent. */
-  async slotGranted(): Promise<void> {
+  /**
+   * Called by the tenant's TenantDO when a queued job may start. Idempotent. Answers what this
+   * object knows of the job: the slot may be granted before create() got here, so while this
+   * answers `unknown` the TenantDO asks again.
+   */
+  async slotGranted(): Promise<JobActivity> {
     const state = this.record.state;
-    if (!state || isTerminal(state) || state.slotGranted) return;
+    if (!state || isTerminal(state) || state.slotGranted) return this.activity();
     this.record.save({ ...state, slotGranted: true });
     this.store.setDeadline('advance', Date.now());
     await this.armAlarm();
+    return 'active';
   }
 
-  /** False once the job has ended (or if this object holds none): its slot may be reclaimed. */
-  isActive(): boolean {
+  /**
+   * `active` while the job waits or runs, `finished` once it has ended, `unknown` if this object
+   * holds no job (never created, or its create() has not arrived yet). Creates no storage.
+   */
+  activity(): JobActivity {
     const state = this.record.state;
-    return state !== null && !isTerminal(state);
+    if (state === null) return 'unknown';
+    return isTerminal(state) ? 'finished' : 'active';
   }
 
   /**
@@ -192,7 +199,10 @@ export class JobDO extends DurableObject<Env> {
     await this.armAlarm();
   }
 
-  /** Runs a due deadline's handler; a failure re-arms it with backoff, up to a limit. */
+  /**
+   * Runs a due deadline's handler; a failure re-arms it with capped backoff, up to the kind's
+   * limit (deadlineAttemptLimit: D1 sync, slot release and retention never give up).
+   */
   private async runDeadline(deadline: Deadline): Promise<void> {
     const state = this.record.state;
     try {
@@ -219,18 +229,21 @@ export class JobDO extends DurableObject<Env> {
         case 'release':
           if (state) await this.env.TENANT.getByName(state.tenantId).release(state.id);
           break;
+        case 'retention':
+          if (state) expireOutput(this.store, state, this.env, Date.now());
+          break;
       }
       this.store.clearDeadline(deadline);
     } catch (error) {
       const attempts = deadline.attempts + 1;
-      const limit = deadline.kind === 'sync' ? MAX_SYNC_ATTEMPTS : MAX_CLEANUP_ATTEMPTS;
+      const limit = deadlineAttemptLimit(deadline.kind);
       const fields = {
         job_id: state?.id,
         deadline: deadline.kind,
         attempts,
         ...errorFields(error),
       };
-      if (attempts >= limit) {
+      if (limit !== null && attempts >= limit) {
         log('error', 'deadline handler gave up', fields);
         this.store.clearDeadline(deadline);
       } else {

@@ -87,6 +87,7 @@ export class JobRecord {
       this.store.deleteDeadline('timeout');
       this.store.setDeadline('cleanup', now);
       this.store.setDeadline('release', now);
+      this.store.setDeadline('retention', now); // re-armed for when the output expires: retention.ts
       return appended;
     });
     for (const event of events) broadcast(this.ctx, event);

@@ -32,8 +32,9 @@ export type EventBody = z.infer<typeof eventBodySchema>;
 /** One entry of the job's log as clients see it. */
 export type JobEvent = EventBody & { seq: number; type: JobEventType; ts: string };
 
-const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync', 'release'] as const;
-type DeadlineKind = (typeof deadlineKinds)[number];
+const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync', 'release', 'retention'] as const;
+/** What a deadline is for; `retention` deletes a finished job's output once it has expired. */
+export type DeadlineKind = (typeof deadlineKinds)[number];
 
 export interface Deadline {
   kind: DeadlineKind;
@@ -137,6 +138,20 @@ export class JobStorage {
       const body = eventBodySchema.parse(JSON.parse(row.body));
       yield { ...body, seq: row.seq, type: row.type, ts: new Date(row.ts).toISOString() };
     }
+  }
+
+  /**
+   * Deletes up to `limit` output events (`stdout`, `stderr`, `truncated`), oldest first, and
+   * returns how many it deleted; `status` and `exit` events stay.
+   */
+  deleteOutput(limit: number): number {
+    return this.sql
+      .exec(
+        `DELETE FROM events WHERE seq IN (SELECT seq FROM events
+           WHERE type IN ('stdout', 'stderr', 'truncated') ORDER BY seq LIMIT ?) RETURNING seq`,
+        limit,
+      )
+      .toArray().length;
   }
 
   /** The seq of the newest event (0 if there is none). */

@@ -4,7 +4,10 @@
  * so concurrent job creations cannot both take the last slot: exactly `limit` jobs run.
  *
  * A job holds a slot from creation until it ends. A job over the cap is rejected, or waits in
- * a FIFO queue if its creator asked for queueing, and is started when a slot frees.
+ * a FIFO queue if its creator asked for queueing, and is started when a slot frees. The slot is
+ * taken before the job's Durable Object exists, so "the Job DO does not know this job" means
+ * "not created yet" for a while: a start notification is repeated until the Job DO knows the
+ * job, and only a slot that stayed unknown past a grace period is taken as abandoned.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
@@ -15,12 +18,19 @@ type SlotState = 'running' | 'waiting' | 'rejected';
 
 /** How often held slots are checked against their jobs, to reclaim any a crash leaked. */
 const AUDIT_INTERVAL_MS = 5 * 60_000;
-/** How soon a failed start notification is retried. */
+/** How soon a start notification is repeated when it failed or its job was not created yet. */
 const NOTIFY_RETRY_MS = 5_000;
+/**
+ * How long a slot may belong to a job its Job DO does not know before the slot is reclaimed:
+ * between acquire() and the Job DO's create() there is one RPC of a request that times out
+ * after 30 s, so a job still unknown after this was never created (its request died).
+ */
+export const UNKNOWN_JOB_GRACE_MS = 2 * 60_000;
 
 const slotSchema = z.object({
   job_id: z.string(),
   state: z.enum(['running', 'waiting']),
+  created_at: z.number(),
   notified: z.number(),
 });
 
@@ -41,15 +51,16 @@ export class TenantDO extends DurableObject<Env> {
 
   /**
    * Takes a slot for `jobId` if fewer than `limit` jobs run, else queues it (if `queue`) or
-   * rejects it. Asking again for the same job answers the same (idempotent).
+   * rejects it. Asking again for the same job answers the same (idempotent), and restarts the
+   * grace period its Job DO has to learn of the job (a retried creation is on its way).
    */
   async acquire(jobId: string, limit: number, queue: boolean): Promise<SlotState> {
     const existing = this.slot(jobId);
-    if (existing) return existing.state;
-    this.sql.exec(
-      "INSERT INTO meta (key, value) VALUES ('limit', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      limit,
-    );
+    if (existing) {
+      this.sql.exec('UPDATE slots SET created_at = ? WHERE job_id = ?', Date.now(), jobId);
+      return existing.state;
+    }
+    this.setMeta('limit', limit);
     const state: SlotState =
       this.count('running') < limit ? 'running' : queue ? 'waiting' : 'rejected';
     if (state !== 'rejected') {
@@ -59,7 +70,7 @@ export class TenantDO extends DurableObject<Env> {
         state,
         Date.now(),
       );
-      await this.scheduleAudit();
+      await this.scheduleAlarm();
     }
     return state;
   }
@@ -68,6 +79,7 @@ export class TenantDO extends DurableObject<Env> {
   async release(jobId: string): Promise<void> {
     this.sql.exec('DELETE FROM slots WHERE job_id = ?', jobId);
     await this.promote();
+    await this.scheduleAlarm();
   }
 
   /** Running and waiting counts, for diagnostics and tests. */
@@ -75,65 +87,132 @@ export class TenantDO extends DurableObject<Env> {
     return { running: this.count('running'), waiting: this.count('waiting') };
   }
 
+  /**
+   * Reclaims the slots of jobs that have ended and of jobs that were never created, then starts
+   * waiting jobs into the freed slots. The alarm does this every five minutes while slots are
+   * held, so a crash between two steps cannot leak a slot for good.
+   */
+  async audit(): Promise<void> {
+    await this.reclaim();
+    await this.promote();
+    await this.scheduleAlarm();
+  }
+
   override async alarm(): Promise<void> {
-    // Reclaim slots whose job ended without releasing them (e.g. a crash between steps).
-    for (const row of this.sql.exec('SELECT job_id, state, notified FROM slots').toArray()) {
-      const slot = slotSchema.parse(row);
+    if (Date.now() >= (this.meta('audit_at') ?? 0)) await this.reclaim();
+    await this.promote();
+    await this.scheduleAlarm(true);
+  }
+
+  /**
+   * Frees each slot whose job has ended, or whose Job DO still does not know the job a grace
+   * period after the slot was taken. A job that is active, or may still be being created, keeps
+   * its slot: it runs (or will), so it must be counted.
+   */
+  private async reclaim(): Promise<void> {
+    this.setMeta('audit_at', Date.now() + AUDIT_INTERVAL_MS);
+    const slots = this.sql
+      .exec('SELECT job_id, state, created_at, notified FROM slots')
+      .toArray()
+      .map((row) => slotSchema.parse(row));
+    for (const slot of slots) {
+      let activity: 'active' | 'finished' | 'unknown';
       try {
-        if (!(await this.env.JOB.getByName(slot.job_id).isActive())) {
-          this.sql.exec('DELETE FROM slots WHERE job_id = ?', slot.job_id);
-        }
+        activity = await this.env.JOB.getByName(slot.job_id).activity();
       } catch (error) {
         log('warn', 'could not check a slot', { job_id: slot.job_id, ...errorFields(error) });
+        continue;
       }
-    }
-    await this.promote();
-    await this.scheduleAudit();
-  }
-
-  /** Moves the oldest waiting jobs into free slots and tells each job it may start. */
-  private async promote(): Promise<void> {
-    const limit = this.limit();
-    while (this.count('running') < limit) {
-      const next = this.sql
-        .exec("SELECT job_id FROM slots WHERE state = 'waiting' ORDER BY seq LIMIT 1")
-        .toArray()[0];
-      if (!next) break;
-      this.sql.exec(
-        "UPDATE slots SET state = 'running', notified = 0 WHERE job_id = ?",
-        String(next.job_id),
-      );
-    }
-    const unnotified = this.sql
-      .exec("SELECT job_id FROM slots WHERE state = 'running' AND notified = 0")
-      .toArray();
-    for (const row of unnotified) {
-      const jobId = String(row.job_id);
-      try {
-        await this.env.JOB.getByName(jobId).slotGranted();
-        this.sql.exec('UPDATE slots SET notified = 1 WHERE job_id = ?', jobId);
-      } catch (error) {
-        log('warn', 'could not start a queued job; will retry', {
-          job_id: jobId,
-          ...errorFields(error),
+      if (activity === 'active') continue;
+      if (activity === 'unknown' && Date.now() - slot.created_at < UNKNOWN_JOB_GRACE_MS) continue;
+      // Unless acquire() was asked again for the job meanwhile (it renews created_at).
+      const freed = this.sql.exec(
+        'DELETE FROM slots WHERE job_id = ? AND created_at = ?',
+        slot.job_id,
+        slot.created_at,
+      ).rowsWritten;
+      if (freed > 0) {
+        log('warn', 'reclaimed a slot', {
+          job_id: slot.job_id,
+          slot: slot.state,
+          reason: activity === 'finished' ? 'the job has ended' : 'the job was never created',
         });
-        await this.ctx.storage.setAlarm(Date.now() + NOTIFY_RETRY_MS);
       }
     }
   }
 
-  private async scheduleAudit(): Promise<void> {
+  /**
+   * Moves the oldest waiting jobs into free slots and tells each job it may start. A job whose
+   * Job DO does not know it yet (its create() is still on its way) stays unnotified: the alarm
+   * tells it again shortly, until it knows the job or reclaim() frees the slot.
+   */
+  private async promote(): Promise<void> {
+    for (;;) {
+      const limit = this.limit();
+      while (this.count('running') < limit) {
+        const next = this.sql
+          .exec("SELECT job_id FROM slots WHERE state = 'waiting' ORDER BY seq LIMIT 1")
+          .toArray()[0];
+        if (!next) break;
+        this.sql.exec(
+          "UPDATE slots SET state = 'running', notified = 0 WHERE job_id = ?",
+          String(next.job_id),
+        );
+      }
+      let freed = false;
+      for (const row of this.sql
+        .exec("SELECT job_id FROM slots WHERE state = 'running' AND notified = 0")
+        .toArray()) {
+        const jobId = String(row.job_id);
+        try {
+          const activity = await this.env.JOB.getByName(jobId).slotGranted();
+          if (activity === 'active') {
+            this.sql.exec('UPDATE slots SET notified = 1 WHERE job_id = ?', jobId);
+          } else if (activity === 'finished') {
+            // It ended while it waited (canceled, timed out): the slot goes to the next one.
+            this.sql.exec('DELETE FROM slots WHERE job_id = ?', jobId);
+            freed = true;
+          }
+        } catch (error) {
+          log('warn', 'could not start a queued job; will retry', {
+            job_id: jobId,
+            ...errorFields(error),
+          });
+        }
+      }
+      if (!freed) return;
+    }
+  }
+
+  /**
+   * Points the alarm at the next audit, or sooner while a start notification is pending. Only
+   * ever moves an alarm earlier, except from the alarm itself (whose own alarm is spent).
+   */
+  private async scheduleAlarm(fromAlarm = false): Promise<void> {
     if (this.count('running') + this.count('waiting') === 0) {
+      this.sql.exec("DELETE FROM meta WHERE key = 'audit_at'");
       await this.ctx.storage.deleteAlarm();
       return;
     }
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null) await this.ctx.storage.setAlarm(Date.now() + AUDIT_INTERVAL_MS);
+    const now = Date.now();
+    let auditAt = this.meta('audit_at');
+    if (auditAt === null) {
+      auditAt = now + AUDIT_INTERVAL_MS;
+      this.setMeta('audit_at', auditAt);
+    }
+    const pending = Number(
+      this.sql
+        .exec("SELECT COUNT(*) AS n FROM slots WHERE state = 'running' AND notified = 0")
+        .one().n,
+    );
+    const target = pending > 0 ? Math.min(auditAt, now + NOTIFY_RETRY_MS) : auditAt;
+    const current = fromAlarm ? null : await this.ctx.storage.getAlarm();
+    if (current === null || target < current) await this.ctx.storage.setAlarm(target);
   }
 
   private slot(jobId: string): { state: 'running' | 'waiting' } | null {
     const row = this.sql
-      .exec('SELECT job_id, state, notified FROM slots WHERE job_id = ?', jobId)
+      .exec('SELECT job_id, state, created_at, notified FROM slots WHERE job_id = ?', jobId)
       .toArray()[0];
     return row ? slotSchema.parse(row) : null;
   }
@@ -143,7 +222,19 @@ export class TenantDO extends DurableObject<Env> {
   }
 
   private limit(): number {
-    const row = this.sql.exec("SELECT value FROM meta WHERE key = 'limit'").toArray()[0];
-    return typeof row?.value === 'number' ? row.value : 0;
+    return this.meta('limit') ?? 0;
+  }
+
+  private meta(key: 'limit' | 'audit_at'): number | null {
+    const row = this.sql.exec('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
+    return typeof row?.value === 'number' ? row.value : null;
+  }
+
+  private setMeta(key: 'limit' | 'audit_at', value: number): void {
+    this.sql.exec(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      key,
+      value,
+    );
   }
 }

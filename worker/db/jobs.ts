@@ -1,9 +1,9 @@
 /** D1 queries on the `jobs` table. Every read filters by tenant: another tenant's job is not found. */
-import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { JobStatus } from '../domain/jobs.ts';
 import { olderThan, toPage, type Cursor } from './page.ts';
-import { jobs, type JobRow } from './schema.ts';
+import { jobs, unfinishedJob, type JobRow } from './schema.ts';
 
 /**
  * Inserts or updates the row of a job (the Job DO is its only writer). A write older than the
@@ -46,4 +46,35 @@ export async function listJobs(
     .orderBy(desc(jobs.createdAt), desc(jobs.id))
     .limit(options.limit + 1);
   return toPage(rows, options.limit, (row) => ({ createdAt: row.createdAt, id: row.id }));
+}
+
+/**
+ * Up to `limit` jobs of any tenant whose row is not final although their time limit ended more
+ * than `graceMs` before `now`, oldest first, after `after`. These are rows a mirror write missed
+ * (D1 was down when the job ended); the scheduled reconciliation asks their Job DO. Reads only
+ * the partial index of unfinished jobs.
+ */
+export async function listOverdueJobs(
+  d1: D1Database,
+  now: number,
+  graceMs: number,
+  after: Cursor | null,
+  limit: number,
+): Promise<JobRow[]> {
+  const cutoff = now - graceMs;
+  return drizzle(d1)
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        unfinishedJob,
+        lt(jobs.createdAt, cutoff),
+        sql`${jobs.createdAt} + ${jobs.timeoutSeconds} * 1000 < ${cutoff}`,
+        after
+          ? sql`(${jobs.createdAt}, ${jobs.id}) > (${after.createdAt}, ${after.id})`
+          : undefined,
+      ),
+    )
+    .orderBy(asc(jobs.createdAt), asc(jobs.id))
+    .limit(limit);
 }

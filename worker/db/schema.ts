@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { jobStatuses } from '../domain/jobs.ts';
+import { isFinalStatus, jobStatuses } from '../domain/jobs.ts';
 
 /** Roles, weakest first: each role can do everything the ones before it can. */
 export const roles = ['viewer', 'member', 'admin', 'owner'] as const;
@@ -106,6 +106,17 @@ export const auditLog = sqliteTable(
 );
 
 /**
+ * "The job has not ended", as literal SQL: a partial index and the queries meant to use it must
+ * spell the condition the same way, without bound parameters, for SQLite to match them.
+ */
+export const unfinishedJob = sql.raw(
+  `"status" IN (${jobStatuses
+    .filter((status) => !isFinalStatus(status))
+    .map((status) => `'${status}'`)
+    .join(', ')})`,
+);
+
+/**
  * One row per job. The Job Durable Object is the only writer after creation: it mirrors its state
  * here on every transition, so lists and filters can be answered from D1.
  */
@@ -139,6 +150,8 @@ export const jobs = sqliteTable(
   (t) => [
     index('jobs_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
     index('jobs_tenant_status_created_idx').on(t.tenantId, t.status, t.createdAt, t.id),
+    // Unfinished jobs only, oldest first: the scheduled reconciliation reads these (few) rows.
+    index('jobs_unfinished_created_idx').on(t.createdAt, t.id).where(unfinishedJob),
   ],
 );
 

@@ -3,6 +3,7 @@
  * running-jobs cap, the Job DO and the audit record, in the order that keeps them consistent.
  */
 import type { Context } from 'hono';
+import type { JobActivity } from '../../durable-objects/job/job-do.ts';
 import { loadConfig } from '../config.ts';
 import {
   claimIdempotencyKey,
@@ -11,12 +12,14 @@ import {
   releaseIdempotencyKey,
 } from '../db/idempotency.ts';
 import type { JobRow } from '../db/schema.ts';
+import { isFinalStatus } from '../domain/jobs.ts';
 import { ApiError } from '../errors.ts';
 import { audit } from '../lib/audit.ts';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json.ts';
 import { checkRepoUrl } from '../lib/repo-url.ts';
 import type { CreateJobBody } from '../schemas/jobs.ts';
 import type { AppEnv } from '../types.ts';
+import { afterAccept } from './after-accept.ts';
 
 /** Idempotency keys: 1 to 255 visible ASCII characters (a UUID is typical). */
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -76,9 +79,17 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
         'A request with this Idempotency-Key is still being processed; retry in a moment.',
       );
     }
-    if (claim.kind === 'replay') {
+    if (claim.kind === 'replay' || claim.jobId !== id) {
+      // A replay, or the takeover of an attempt that died, perhaps after its job was created.
       const row = await c.env.JOB.getByName(claim.jobId).get(caller.tenantId);
-      if (row) return { row, replayed: true };
+      if (row) {
+        if (claim.kind === 'proceed') {
+          await afterAccept(c, 'complete the Idempotency-Key', { job_id: row.id }, () =>
+            completeIdempotencyKey(c.env.DB, caller.tenantId, key),
+          );
+        }
+        return { row, replayed: true };
+      }
     }
     id = claim.jobId;
     // Now and then, forget keys older than 24 hours.
@@ -86,15 +97,18 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
   }
 
   const tenant = c.env.TENANT.getByName(caller.tenantId);
+  let row: JobRow;
+  let slot: 'running' | 'waiting';
   try {
-    const slot = await tenant.acquire(id, config.tenantMaxRunningJobs, body.queue ?? false);
-    if (slot === 'rejected') {
+    const acquired = await tenant.acquire(id, config.tenantMaxRunningJobs, body.queue ?? false);
+    if (acquired === 'rejected') {
       throw new ApiError(
         'concurrency_limit',
         `${config.tenantMaxRunningJobs} jobs are already running for this tenant, the most allowed at once. Retry when one has ended, or send "queue": true to have the job wait for a free slot.`,
       );
     }
-    const row = await c.env.JOB.getByName(id).create(
+    slot = acquired;
+    row = await c.env.JOB.getByName(id).create(
       {
         id,
         tenantId: caller.tenantId,
@@ -108,18 +122,32 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
       },
       slot,
     );
-    await audit(c, 'job.create', id, { repo_url: repoUrl, queued: slot === 'waiting' });
-    if (key) await completeIdempotencyKey(c.env.DB, caller.tenantId, key);
-    return { row, replayed: false };
   } catch (error) {
-    // Nothing was created that a retry could find: free what this attempt took.
-    const active = await c.env.JOB.getByName(id)
-      .isActive()
-      .catch(() => true);
-    if (!active) {
+    // Nothing was created that a retry could find: free what this attempt took. If the Job DO
+    // cannot say, keep the slot: TenantDO's audit reclaims it if the job never appears.
+    const activity = await c.env.JOB.getByName(id)
+      .activity()
+      .catch((): JobActivity => 'active');
+    if (activity === 'unknown') {
       await tenant.release(id).catch(() => undefined);
       if (key) await releaseIdempotencyKey(c.env.DB, caller.tenantId, key).catch(() => undefined);
     }
     throw error;
   }
+
+  // The Job DO has accepted the job and runs it: nothing after this may fail the request.
+  const fields = { job_id: id, tenant_id: caller.tenantId, request_id: c.var.requestId };
+  if (isFinalStatus(row.status)) {
+    // A retry found the job already ended, and acquire() has just taken a slot for it again.
+    c.executionCtx.waitUntil(tenant.release(id).catch(() => undefined));
+  }
+  await afterAccept(c, 'record job.create in the audit log', fields, () =>
+    audit(c, 'job.create', id, { repo_url: repoUrl, queued: slot === 'waiting' }),
+  );
+  if (key) {
+    await afterAccept(c, 'complete the Idempotency-Key', fields, () =>
+      completeIdempotencyKey(c.env.DB, caller.tenantId, key),
+    );
+  }
+  return { row, replayed: false };
 }

@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_unfinished_created_idx` ON `jobs` (`created_at`,`id`) WHERE "status" IN ('queued', 'provisioning', 'cloning', 'running');
