@@ -1,10 +1,14 @@
 /**
- * The fault controls as tests see them (`LocalDaytona.faults`), and the acts of Daytona they can
+ * The fault controls as tests see them (`LocalDaytona.faults`), the acts of Daytona they can
  * trigger on a sandbox: losing it (deleted behind the client's back) and stopping it (as the
- * auto-stop would). Both kill its processes, exactly as the real platform does.
+ * auto-stop would), both killing its processes as the real platform does, and which sandbox a
+ * request is about, for rules limited to one.
  */
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
 import { HttpError } from './errors.ts';
 import type { FaultRuleInput, FaultRuleStatus } from './fault-rules.ts';
+import { MAX_JSON_BODY, readBody } from './http-util.ts';
 import type { LocalSandbox, LocalSandboxState } from './sandbox.ts';
 import type { SandboxRegistry } from './sandboxes.ts';
 
@@ -76,4 +80,27 @@ export function sandboxHooks(registry: SandboxRegistry): SandboxHooks {
       return outcome(sandbox);
     },
   };
+}
+
+const CreateBody = z.looseObject({ name: z.string() });
+
+/**
+ * The sandbox id or name a request is about: the one its path names or, for a create, the `name`
+ * in its body, so that tests running side by side can aim a create fault at their own sandbox.
+ * The body is read here and handed to the create handler again by readBody.
+ */
+export async function requestSandbox(
+  req: IncomingMessage,
+  pathname: string,
+  params: Readonly<Record<string, string>>,
+): Promise<string | undefined> {
+  if (params['sandboxId'] !== undefined) return params['sandboxId'];
+  if (pathname.startsWith('/api/sandbox/')) return params['id'];
+  if (req.method !== 'POST' || !/^\/api\/sandbox\/?$/.test(pathname)) return undefined;
+  try {
+    const body: unknown = JSON.parse((await readBody(req, MAX_JSON_BODY)).toString('utf8'));
+    return CreateBody.safeParse(body).data?.name;
+  } catch {
+    return undefined; // Too big or not JSON: the handler will say so.
+  }
 }

@@ -11,11 +11,24 @@ export const MAX_JSON_BODY = 10 * 1024 * 1024;
 /** Largest multipart upload accepted; undici's formData() buffers the whole body in memory. */
 export const MAX_UPLOAD_BODY = 256 * 1024 * 1024;
 
+/** Bodies being or already read, so that a fault rule can look at one before its handler. */
+const bodies = new WeakMap<IncomingMessage, Promise<Buffer>>();
+
 /**
  * Reads the whole request body, failing with 413 once it exceeds `limit` bytes.
  * The rest of an oversized body is discarded so the client can still read the 413.
+ * Reading again gives the same body (or the same failure).
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  let body = bodies.get(req);
+  if (body === undefined) {
+    body = readWholeBody(req, limit);
+    bodies.set(req, body);
+  }
+  return body;
+}
+
+async function readWholeBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limit) {
     req.resume();

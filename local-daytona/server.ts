@@ -13,7 +13,7 @@ import { apiRoutes } from './api-routes.ts';
 import { bearer, sameSecret } from './auth.ts';
 import { errorBody, HttpError, toHttpError, type ErrorFlavour } from './errors.ts';
 import { withFaults } from './fault-apply.ts';
-import { sandboxHooks, type FaultControl } from './fault-control.ts';
+import { requestSandbox, sandboxHooks, type FaultControl } from './fault-control.ts';
 import { FaultSet } from './faults.ts';
 import { sendJson } from './http-util.ts';
 import { logSocketUpgrades } from './logs-upgrade.ts';
@@ -137,10 +137,8 @@ export async function startLocalDaytona(options: LocalDaytonaOptions): Promise<L
         throw new HttpError(401, 'Unauthorized', 'UNAUTHORIZED');
       }
       const { params } = match;
-      const { pathname } = url;
-      const sandbox =
-        params['sandboxId'] ?? (pathname.startsWith('/api/sandbox/') ? params['id'] : undefined);
-      const request = { method, path: pathname, sandbox, flavour };
+      const sandbox = await requestSandbox(req, url.pathname, params);
+      const request = { method, path: url.pathname, sandbox, flavour };
       await withFaults(faults, request, res, () => match.route.handler({ req, res, url, params }));
     } catch (err) {
       const e = toHttpError(err);

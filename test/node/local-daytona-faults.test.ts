@@ -335,6 +335,24 @@ describe('fail', () => {
     expect(rule(id).fired).toBe(1);
   });
 
+  it('on create, is limited to one sandbox by the name in the body', async () => {
+    const name = `mine-${crypto.randomUUID()}`;
+    const id = add({
+      action: 'fail',
+      method: 'POST',
+      path: '/api/sandbox',
+      sandbox: name,
+      status: 503,
+    });
+    await expect(daytona.create({ snapshot: 'omni-sandbox', name })).rejects.toBeInstanceOf(
+      DaytonaServiceUnavailableError,
+    );
+    const other = `theirs-${crypto.randomUUID()}`;
+    expect((await daytona.create({ snapshot: 'omni-sandbox', name: other })).name).toBe(other);
+    expect((await daytona.create({ snapshot: 'omni-sandbox' })).state).toBe('started');
+    expect(rule(id).fired).toBe(1);
+  });
+
   it('after: the command starts but its answer is a 503', async () => {
     await shared.process.createSession('lost-reply');
     const started = (await server.stats()).sandboxes[shared.id]?.sessionCommands ?? 0;
@@ -687,6 +705,21 @@ describe('sandbox faults', () => {
     expect((await server.stats()).sandboxes[doomed.id]?.sessionCommands).toBe(1);
     // The sandbox is gone at once; its processes are killed right after (a bounded wait).
     await waitFor(async () => (await server.stats()).sandboxes[doomed.id]?.processesAlive === 0);
+  });
+
+  it('lose-sandbox rule (after) on create: created, answered, and gone', async () => {
+    const name = `gone-${crypto.randomUUID()}`;
+    add({
+      action: 'lose-sandbox',
+      after: true,
+      method: 'POST',
+      path: '/api/sandbox',
+      sandbox: name,
+    });
+    const sandbox = await daytona.create({ snapshot: 'omni-sandbox', name });
+    expect(sandbox.state).toBe('started');
+    await waitFor(async () => (await server.stats()).sandboxes[sandbox.id]?.state === 'destroyed');
+    await expect(daytona.get(name)).rejects.toBeInstanceOf(DaytonaNotFoundError);
   });
 
   it('stop: the sandbox reports stopped, its processes die; an ephemeral one is deleted', async () => {
