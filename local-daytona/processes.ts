@@ -114,9 +114,11 @@ export class ProcessTracker {
       killGroup(child.pid);
       if (child.pid !== undefined) victims.add(child.pid);
     }
-    for (let pass = 0; pass < 50; pass++) {
+    // One empty scan proves nothing: a process in the middle of an execve (setsid, nohup and
+    // exec wrappers do one right after the fork) shows an empty environment for a moment.
+    for (let pass = 0, empty = 0; pass < 50 && empty < 2; pass++) {
       const pids = await markedPids(this.#sandboxId);
-      if (pids.length === 0) break;
+      empty = pids.length === 0 ? empty + 1 : 0;
       for (const pid of pids) {
         victims.add(pid);
         try {
