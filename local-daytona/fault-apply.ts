@@ -164,7 +164,7 @@ export function faultAfter(scene: FaultScene, res: ServerResponse): void {
 export interface HttpFaultRequest {
   readonly method: string;
   readonly path: string;
-  /** The sandbox id or name the path names, if any. */
+  /** The sandbox id or name the request is about, if any (see requestSandbox). */
   readonly sandbox: string | undefined;
   readonly flavour: ErrorFlavour;
 }

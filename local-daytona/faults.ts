@@ -22,7 +22,7 @@ export interface FaultRequest {
   readonly channel: 'http' | 'logs';
   readonly method: string;
   readonly path: string;
-  /** The sandbox id or name the path names, if any. */
+  /** The sandbox id or name the request is about, if any (see requestSandbox). */
   readonly sandbox: string | undefined;
 }
 
