@@ -33,6 +33,11 @@ export default defineConfig({
                 TEST_JWKS_URL: inject('jwksUrl'),
                 TEST_JWT_PRIVATE_JWKS: inject('jwtPrivateJwks'),
                 TEST_MIGRATIONS: await readD1Migrations('migrations'),
+                // Short windows, so that the fault tests see stalls and retries within seconds.
+                JOB_POLL_SECONDS: '1',
+                JOB_STALL_SECONDS: '3',
+                DAYTONA_CALL_TIMEOUT_SECONDS: '10',
+                DAYTONA_RETRY_SECONDS: '30',
               },
               // The whole suite is one client at one address, polling: it must not trip the
               // production limits of wrangler.toml. rate-limit.test.ts swaps TEST_RATE_LIMIT in.

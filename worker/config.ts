@@ -22,6 +22,10 @@ const configSchema = z.object({
   DAYTONA_API_KEY: z.string().min(1),
   DAYTONA_TARGET: z.string().min(1).default('us'),
   DAYTONA_SNAPSHOT: z.string().min(1).default('omni-sandbox'),
+  DAYTONA_CALL_TIMEOUT_SECONDS: positiveInt.default(60),
+  DAYTONA_RETRY_SECONDS: positiveInt.default(600),
+  JOB_POLL_SECONDS: positiveInt.default(5),
+  JOB_STALL_SECONDS: positiveInt.default(60),
   REPO_ALLOWED_HOSTS: z.string().default(''),
   JOB_TIMEOUT_SECONDS: positiveInt.default(1800),
   JOB_MAX_TIMEOUT_SECONDS: positiveInt.default(7200),
@@ -32,7 +36,20 @@ const configSchema = z.object({
 /** The parsed, typed configuration. */
 export interface Config {
   environment: 'development' | 'production';
-  daytona: { apiUrl: string; apiKey: string; target: string; snapshot: string };
+  daytona: {
+    apiUrl: string;
+    apiKey: string;
+    target: string;
+    snapshot: string;
+    /** The longest one Daytona call may take (creating a sandbox may take three times this). */
+    callTimeoutSeconds: number;
+    /** How long a step keeps retrying transient Daytona failures before the job fails. */
+    retrySeconds: number;
+  };
+  /** How often a running command's exit code and sandbox are checked while its log is followed. */
+  jobPollSeconds: number;
+  /** How long a sandbox or command may be gone (or the sandbox stopped) before the job is `stalled`. */
+  jobStallSeconds: number;
   repoAllowedHosts: string[];
   jobTimeoutSeconds: number;
   jobMaxTimeoutSeconds: number;
@@ -76,7 +93,11 @@ export function loadConfig(env: object): Config {
       apiKey: e.DAYTONA_API_KEY,
       target: e.DAYTONA_TARGET,
       snapshot: e.DAYTONA_SNAPSHOT,
+      callTimeoutSeconds: e.DAYTONA_CALL_TIMEOUT_SECONDS,
+      retrySeconds: e.DAYTONA_RETRY_SECONDS,
     },
+    jobPollSeconds: e.JOB_POLL_SECONDS,
+    jobStallSeconds: e.JOB_STALL_SECONDS,
     repoAllowedHosts: e.REPO_ALLOWED_HOSTS.split(',')
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),

@@ -7,6 +7,7 @@ import { runScheduledTask } from './scheduled.ts';
 
 export { JobDO } from '../durable-objects/job/job-do.ts';
 export { TenantDO } from '../durable-objects/tenant/tenant-do.ts';
+export { DaytonaBreakerDO } from '../durable-objects/daytona/breaker-do.ts';
 
 const app = createApp();
 

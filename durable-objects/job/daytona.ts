@@ -1,6 +1,7 @@
 /**
- * Every Daytona call the Job DO makes, through @daytonaio/sdk. Kept in one place so the DO's
- * lifecycle code reads as steps, and so error classification (retry or give up) is uniform.
+ * Every Daytona call the Job DO makes, through @daytonaio/sdk (and the command log's WebSocket,
+ * see log-stream.ts). Kept in one place so the DO's lifecycle code reads as steps, and so error
+ * classification (retry or give up) is uniform.
  */
 import {
   Daytona,
@@ -11,11 +12,16 @@ import {
   type Sandbox,
 } from '@daytonaio/sdk';
 import { ConfigError, type Config } from '../../worker/config.ts';
+import { CallTimedOut } from './calls.ts';
+import type { LogTarget } from './log-stream.ts';
 
 /** The session the job's command runs in. One job, one sandbox, one session. */
 export const SESSION_ID = 'omni-job';
 /** Where the repository is cloned, relative to the sandbox user's home directory. */
 export const REPO_DIR = 'repo';
+
+/** The SDK release whose wire format (headers, log markers) log-stream.ts speaks. */
+const SDK_VERSION = '0.218.0';
 
 /** Makes an SDK client. No request is sent until a method is called. */
 export function daytonaClient(config: Config['daytona']): Daytona {
@@ -23,25 +29,50 @@ export function daytonaClient(config: Config['daytona']): Daytona {
     apiKey: config.apiKey,
     apiUrl: config.apiUrl,
     target: config.target,
-    // The DO waits for sandbox state itself (creates return `started` or are retried), so the
-    // SDK's background socket.io subscription would only hold an extra connection per job.
+    // A backstop under the DO's own per-call bounds (calls.ts): the request itself is ended.
+    requestTimeoutMs: config.callTimeoutSeconds * 1000,
+    // The SDK polls for sandbox state (waitUntilStarted); its socket.io subscription would only
+    // hold an extra connection per job.
     useDeprecatedPolling: true,
   });
 }
 
+/** What a failed call means for the step that made it. */
+export type Failure = { kind: 'transient'; retryAfterMs: number } | { kind: 'permanent' };
+
 /**
- * True when trying again later may succeed: no answer, timeouts, 429 and 5xx. A configuration
- * error is permanent: no retry fixes a missing or bad setting.
+ * Transient when trying again later may succeed: no answer, timeouts, 408, 429 (with the
+ * server's Retry-After) and 5xx. Permanent: any other 4xx (bad request, bad credentials, no
+ * permission, unknown snapshot), an argument the SDK refused, and a configuration error, which
+ * no retry can fix.
  */
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof ConfigError) return false;
-  if (error instanceof DaytonaConnectionError) return true;
+export function classify(error: unknown): Failure {
+  const transient = (retryAfterMs = 0): Failure => ({ kind: 'transient', retryAfterMs });
+  if (error instanceof ConfigError) return { kind: 'permanent' };
+  if (error instanceof CallTimedOut || error instanceof DaytonaConnectionError) return transient();
   if (error instanceof DaytonaError) {
     const status = error.statusCode;
-    return status === undefined || status === 408 || status === 429 || status >= 500;
+    if (status === undefined) {
+      // Raised by the SDK itself before any request: a bad argument stays bad.
+      return error.name === 'DaytonaInvalidArgumentError' ? { kind: 'permanent' } : transient();
+    }
+    if (status === 429) return transient(retryAfterMs(error.headers));
+    return status === 408 || status >= 500 ? transient() : { kind: 'permanent' };
   }
   // Anything else (a network TypeError, a closed socket) is treated as transient.
-  return true;
+  return transient();
+}
+
+/** The delay a `Retry-After` header asks for (seconds or an HTTP date), or 0. */
+function retryAfterMs(headers: unknown, now = Date.now()): number {
+  if (typeof headers !== 'object' || headers === null) return 0;
+  const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === 'retry-after');
+  const value: unknown = entry?.[1];
+  if (typeof value !== 'string' && typeof value !== 'number') return 0;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(String(value));
+  return Number.isNaN(date) ? 0 : Math.max(0, date - now);
 }
 
 /** A message for the job's `error.message`: Daytona's own words, without stack or headers. */
@@ -57,6 +88,8 @@ interface CreateSandboxInput {
   autoStopMinutes: number;
   /** True when an earlier attempt may already have created it. */
   mayExist: boolean;
+  /** How long Daytona may take to start it. */
+  startTimeoutSeconds: number;
 }
 
 /** Finds the sandbox called `name`, or null if Daytona has none. */
@@ -79,7 +112,7 @@ export async function createOrAdoptSandbox(
 ): Promise<Sandbox> {
   if (input.mayExist) {
     const existing = await findSandbox(daytona, input.name);
-    if (existing) return existing;
+    if (existing) return startedSandbox(existing, input.startTimeoutSeconds);
   }
   try {
     return await daytona.create(
@@ -91,15 +124,26 @@ export async function createOrAdoptSandbox(
         // Deleted by Daytona as soon as it stops: a leak is bounded by the auto-stop interval.
         ephemeral: true,
       },
-      { timeout: 120 },
+      { timeout: input.startTimeoutSeconds },
     );
   } catch (error) {
     if (error instanceof DaytonaConflictError) {
       const existing = await findSandbox(daytona, input.name);
-      if (existing) return existing;
+      if (existing) return startedSandbox(existing, input.startTimeoutSeconds);
     }
     throw error;
   }
+}
+
+/**
+ * An adopted sandbox, once it is started: an earlier attempt's create may still be starting it,
+ * and a stopped one (auto-stop, or Daytona's own doing) is started again.
+ */
+async function startedSandbox(sandbox: Sandbox, timeoutSeconds: number): Promise<Sandbox> {
+  if (sandbox.state === 'started') return sandbox;
+  if (sandbox.state === 'stopped') await sandbox.start(timeoutSeconds);
+  else await sandbox.waitUntilStarted(timeoutSeconds);
+  return sandbox;
 }
 
 /** Deletes the sandbox called `nameOrId`; a sandbox that is already gone counts as deleted. */
@@ -119,35 +163,82 @@ function shellQuote(value: string): string {
 }
 
 /**
- * Starts the job's command in the clone, asynchronously, and returns its command id. If an
- * earlier attempt already started it, returns that command instead of starting it again.
+ * Exit code of a command that found the job's command already started (see commandLine). A real
+ * command may exit with it too, so it only counts when another copy is in the session.
  */
-export async function startCommand(
-  sandbox: Sandbox,
-  command: string,
-  alreadyRequested: boolean,
-): Promise<string> {
-  // A subshell, because Daytona sources session commands into one long-lived shell, where a
-  // top-level `exit` or `exec` would end the session itself. Stdin is closed: an async session
-  // command's stdin otherwise stays open and anything reading it would wait forever.
-  const wrapped = `(cd ${REPO_DIR} && bash -c ${shellQuote(command)} < /dev/null)`;
-  if (alreadyRequested) {
-    const session = await sandbox.process.getSession(SESSION_ID).catch((error: unknown) => {
-      if (error instanceof DaytonaNotFoundError) return null;
-      throw error;
-    });
-    const started = session?.commands?.find((c) => c.command === wrapped);
-    if (started?.id) return started.id;
-  }
+export const ALREADY_STARTED_EXIT = 75;
+
+/**
+ * The shell line that runs the job's command. A subshell, because Daytona sources session
+ * commands into one long-lived shell, where a top-level `exit` or `exec` would end the session
+ * itself. `mkdir` is atomic: if a start request is ever delivered twice (an eviction between a
+ * request and its answer, a request that lands late), the second copy exits at once instead of
+ * running the command again. Stdin is closed: an async session command's stdin otherwise stays
+ * open and anything reading it would wait forever.
+ */
+function commandLine(command: string): string {
+  return `(mkdir .omni-command 2>/dev/null || exit ${ALREADY_STARTED_EXIT}; cd ${REPO_DIR} && bash -c ${shellQuote(command)} < /dev/null)`;
+}
+
+/** The ids of the job's command in the session, oldest first (empty if it was never started). */
+export async function startedCommands(sandbox: Sandbox, command: string): Promise<string[]> {
+  const line = commandLine(command);
+  const session = await sandbox.process.getSession(SESSION_ID).catch((error: unknown) => {
+    if (error instanceof DaytonaNotFoundError) return null;
+    throw error;
+  });
+  return (session?.commands ?? []).filter((c) => c.command === line).map((c) => c.id);
+}
+
+/** Starts the job's command in the clone, asynchronously, and returns its command id. */
+export async function startCommand(sandbox: Sandbox, command: string): Promise<string> {
   try {
     await sandbox.process.createSession(SESSION_ID);
   } catch (error) {
     if (!(error instanceof DaytonaConflictError)) throw error;
   }
   const response = await sandbox.process.executeSessionCommand(SESSION_ID, {
-    command: wrapped,
+    command: commandLine(command),
     runAsync: true,
   });
   if (!response.cmdId) throw new DaytonaError('Daytona did not return a command id.');
   return response.cmdId;
+}
+
+/** The command's exit code, or null while it runs. A vanished command is DaytonaNotFoundError. */
+export async function exitCodeOf(sandbox: Sandbox, cmdId: string): Promise<number | null> {
+  const command = await sandbox.process.getSessionCommand(SESSION_ID, cmdId);
+  return command.exitCode ?? null;
+}
+
+/**
+ * Whether the sandbox can still run the command: 'gone' (Daytona no longer has it), 'stopped'
+ * (stopped, archived, destroyed or failed: the command's processes are dead) or 'running'.
+ */
+export async function sandboxCondition(sandbox: Sandbox): Promise<'gone' | 'stopped' | 'running'> {
+  try {
+    await sandbox.refreshData();
+  } catch (error) {
+    if (error instanceof DaytonaNotFoundError) return 'gone';
+    throw error;
+  }
+  const dead = ['stopped', 'stopping', 'archived', 'archiving', 'destroyed', 'destroying', 'error'];
+  return sandbox.state && dead.includes(sandbox.state) ? 'stopped' : 'running';
+}
+
+/** Where the command's live log is, with the headers the SDK would send (see log-stream.ts). */
+export function commandLogTarget(
+  sandbox: Sandbox,
+  config: Config['daytona'],
+  cmdId: string,
+): LogTarget {
+  const base = sandbox.toolboxProxyUrl.replace(/\/$/, '');
+  return {
+    url: `${base}/${sandbox.id}/process/session/${SESSION_ID}/command/${cmdId}/logs?follow=true`,
+    headers: {
+      Authorization: `Bearer ${config.apiKey}`,
+      'X-Daytona-Source': 'sdk-typescript-legacy',
+      'X-Daytona-SDK-Version': SDK_VERSION,
+    },
+  };
 }

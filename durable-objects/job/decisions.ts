@@ -36,8 +36,6 @@ export function isTerminal(state: Pick<JobState, 'status'>): boolean {
   return isFinalStatus(state.status);
 }
 
-/** Failed attempts of one step before the job is failed. */
-export const MAX_STEP_ATTEMPTS = 5;
 /** Failed attempts to delete a sandbox before giving up (and logging it). */
 const MAX_CLEANUP_ATTEMPTS = 12;
 
@@ -70,27 +68,64 @@ export function autoStopMinutes(timeoutSeconds: number): number {
   return Math.ceil(timeoutSeconds / 60) + 15;
 }
 
-/** Output characters kept per job; beyond this the log says it was truncated. */
-export const MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
-/** The largest `data` of one stdout/stderr event; bigger chunks are split. */
-const MAX_EVENT_CHARS = 16 * 1024;
+/** Output bytes (UTF-8) kept per job; beyond this the log says it was truncated. */
+export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** The largest `data` of one stdout/stderr event, in UTF-8 bytes; bigger chunks are split. */
+export const MAX_EVENT_BYTES = 16 * 1024;
 
 /**
- * The part of a chunk not stored yet. `seenBefore` is how many characters of this stream the
- * current log connection delivered before the chunk; `offset` is how many are already stored.
- * A re-attached log replays from the start, so everything below `offset` is a duplicate.
+ * Where the not-yet-stored part of a piece of output starts. `seenBefore` is how many bytes of
+ * this stream the current log connection delivered before the piece; `stored` is how many are
+ * already stored. A re-attached log replays from the start, so everything below `stored` is a
+ * duplicate.
  */
-export function unseenPart(chunk: string, seenBefore: number, offset: number): string {
-  const skip = offset - seenBefore;
-  if (skip <= 0) return chunk;
-  return skip >= chunk.length ? '' : chunk.slice(skip);
+export function unseenFrom(seenBefore: number, stored: number): number {
+  return Math.max(0, stored - seenBefore);
 }
 
-/** Splits output into pieces of at most `max` characters. */
-export function splitChunk(chunk: string, max = MAX_EVENT_CHARS): string[] {
-  const parts: string[] = [];
-  for (let i = 0; i < chunk.length; i += max) parts.push(chunk.slice(i, i + max));
-  return parts;
+/**
+ * How long to wait before retry `attempt` (1, 2, …): exponential from 1 s, capped at `capMs`,
+ * with full jitter (`random` in [0, 1)) so that jobs failing together do not retry together.
+ * Never less than the server's `Retry-After`.
+ */
+export function backoffMs(
+  attempt: number,
+  random: number,
+  capMs = 60_000,
+  retryAfterMs = 0,
+): number {
+  const ceiling = Math.min(capMs, 1000 * 2 ** Math.max(0, attempt - 1));
+  return Math.max(retryAfterMs, Math.round(ceiling / 2 + (random * ceiling) / 2));
+}
+
+/**
+ * When a step that failed with a transient error runs again, or null to give up: the retry
+ * budget (counted from the first failure) or the job's deadline would be over by then.
+ */
+export function retryAt(
+  state: JobState,
+  failingSince: number,
+  now: number,
+  budgetMs: number,
+  delayMs: number,
+): number | null {
+  const at = now + delayMs;
+  if (at - failingSince > budgetMs || at >= deadlineOf(state)) return null;
+  return at;
+}
+
+/** The time a single Daytona call may take now: its cap, cut short by the job's deadline. */
+export function callBudgetMs(state: JobState, now: number, capMs: number): number {
+  return Math.max(0, Math.min(capMs, deadlineOf(state) - now));
+}
+
+/**
+ * Whether a job whose sandbox or command has been missing (or its sandbox stopped) since
+ * `missingSince` is stalled: only once that lasted the whole stall window, so one bad answer
+ * never ends a job. A job that is merely quiet is never missing.
+ */
+export function isStalled(missingSince: number | null, now: number, windowMs: number): boolean {
+  return missingSince !== null && now - missingSince >= windowMs;
 }
 
 /**

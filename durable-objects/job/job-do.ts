@@ -30,6 +30,14 @@ const MAX_PAGE_OUTPUT_BYTES = 1024 * 1024;
 /** What a Job DO knows of its job: see JobDO.activity(). */
 export type JobActivity = 'active' | 'finished' | 'unknown';
 
+/**
+ * How soon an alarm invocation that died midway (an eviction, a crash, a runtime limit) is
+ * followed by another. The runtime never runs two alarm invocations of one object at once, so a
+ * watchdog that comes due while a long invocation (a log slice) still runs only fires after it,
+ * and then the invocation has re-armed the alarm at the next real deadline.
+ */
+const ALARM_WATCHDOG_MS = 5_000;
+
 /** What cancel() did: ended the job now, or found it had already ended. */
 type CancelResult =
   { canceled: true; previousStatus: JobStatus; job: JobRow } | { canceled: false; job: JobRow };
@@ -45,12 +53,12 @@ export class JobDO extends DurableObject<Env> {
     this.store = new JobStorage(ctx.storage);
     this.record = new JobRecord(ctx, env, this.store);
     this.runner = new JobRunner(this.record, env);
-    // Answered by the runtime without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     this.watchers = new Watchers(ctx, this.store, () => {
       const state = this.record.state;
       return state !== null && isTerminal(state);
     });
+    // Answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
 
   // ---- RPC ---------------------------------------------------------------------------------
@@ -188,15 +196,31 @@ export class JobDO extends DurableObject<Env> {
 
   // ---- Alarm: one alarm over the deadlines table ------------------------------------------
 
+  /**
+   * Runs every due deadline, then points the alarm at the next one. It never throws: the
+   * runtime retries a failed alarm only a few times before dropping it, and a dropped alarm
+   * would leave the job running forever. A watchdog alarm is set first, so that an invocation
+   * that dies midway (eviction, a runtime limit) is followed by another within seconds.
+   */
   override async alarm(): Promise<void> {
-    const handled = new Set<string>();
-    for (;;) {
-      const due = this.store.deadlines().find((d) => d.dueAt <= Date.now() && !handled.has(d.kind));
-      if (!due) break;
-      handled.add(due.kind);
-      await this.runDeadline(due);
+    try {
+      await this.ctx.storage.setAlarm(Date.now() + ALARM_WATCHDOG_MS);
+      const handled = new Set<string>();
+      for (;;) {
+        const due = this.store
+          .deadlines()
+          .find((d) => d.dueAt <= Date.now() && !handled.has(d.kind));
+        if (!due) break;
+        handled.add(due.kind);
+        await this.runDeadline(due);
+      }
+    } catch (error) {
+      log('error', 'job alarm failed', { job_id: this.record.state?.id, ...errorFields(error) });
+    } finally {
+      await this.armAlarm().catch((error: unknown) => {
+        log('error', 'could not re-arm the job alarm', errorFields(error));
+      });
     }
-    await this.armAlarm();
   }
 
   /**

@@ -5,10 +5,11 @@
  */
 import { upsertJob } from '../../worker/db/jobs.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
-import { isTerminal, MAX_OUTPUT_CHARS, retryDelayMs, splitChunk, unseenPart } from './decisions.ts';
+import { isTerminal, MAX_EVENT_BYTES, MAX_OUTPUT_BYTES, retryDelayMs } from './decisions.ts';
 import { broadcast, closeAll } from './sockets.ts';
 import { toRow, type JobState } from './state.ts';
 import type { EventBody, JobEvent, JobStorage } from './storage.ts';
+import { completePrefix, decodeUtf8, splitOnCharacters } from './utf8.ts';
 
 /** How a job ends. */
 export type Outcome = Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> & {
@@ -48,10 +49,26 @@ export class JobRecord {
     this.current = state;
   }
 
-  /** Moves a running job to a new non-final status, records it, tells watchers and D1. */
-  async transition(patch: Partial<JobState>): Promise<JobState> {
+  /**
+   * Applies bookkeeping (which step was requested, offsets) to a job that still runs. Returns
+   * false, writing nothing, once the job has ended: a step that resumes after a cancel or a
+   * timeout must leave no trace.
+   */
+  update(patch: Partial<JobState>): boolean {
+    const current = this.require();
+    if (isTerminal(current)) return false;
+    this.save({ ...current, ...patch });
+    return true;
+  }
+
+  /**
+   * Moves a running job to a new non-final status, records it, tells watchers and D1. Returns
+   * null, writing and telling nothing, if the job has ended meanwhile (see update()).
+   */
+  async transition(patch: Partial<JobState>): Promise<JobState | null> {
     const now = Date.now();
     const previous = this.require();
+    if (isTerminal(previous)) return null;
     const next: JobState = { ...previous, ...patch, updatedAt: nextVersion(previous, now) };
     const event = this.store.transaction(() => {
       this.save(next);
@@ -116,31 +133,30 @@ export class JobRecord {
   }
 
   /**
-   * Stores the not-yet-stored part of an output chunk as events and broadcasts them.
-   * `seenBefore` is how many characters of this stream the current log connection delivered
-   * before this chunk (see unseenPart).
+   * Stores new output of `stream` (complete UTF-8, not stored before) as events of at most
+   * MAX_EVENT_BYTES and broadcasts them. Once MAX_OUTPUT_BYTES are stored, one `truncated` event
+   * says so and nothing more is written; nothing is written after the job ended either.
    */
-  storeOutput(stream: 'stdout' | 'stderr', chunk: string, seenBefore: number): void {
+  storeOutput(stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
     const state = this.require();
-    if (isTerminal(state)) return;
-    const offsetKey = stream === 'stdout' ? 'stdoutOffset' : 'stderrOffset';
-    const fresh = unseenPart(chunk, seenBefore, state[offsetKey]);
-    if (fresh === '') return;
+    if (isTerminal(state) || state.outputTruncated || bytes.length === 0) return;
+    const room = MAX_OUTPUT_BYTES - state.storedOutputBytes;
+    const keptLength = bytes.length <= room ? bytes.length : completePrefix(bytes, room);
+    const truncateNow = keptLength < bytes.length;
+    const offsetKey = stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes';
     const now = Date.now();
-    const kept = fresh.slice(0, Math.max(0, MAX_OUTPUT_CHARS - state.storedOutputChars));
-    const truncateNow = kept.length < fresh.length && !state.outputTruncated;
     const events = this.store.transaction(() => {
-      const appended = splitChunk(kept).map((data) =>
-        this.store.appendEvent(stream, now, { data }),
+      const appended = splitOnCharacters(bytes.subarray(0, keptLength), MAX_EVENT_BYTES).map(
+        (piece) => this.store.appendEvent(stream, now, { data: decodeUtf8(piece) }),
       );
       if (truncateNow) {
-        appended.push(this.store.appendEvent('truncated', now, { limit_chars: MAX_OUTPUT_CHARS }));
+        appended.push(this.store.appendEvent('truncated', now, { limit_bytes: MAX_OUTPUT_BYTES }));
       }
       this.save({
         ...state,
-        [offsetKey]: seenBefore + chunk.length,
-        storedOutputChars: state.storedOutputChars + kept.length,
-        outputTruncated: state.outputTruncated || truncateNow,
+        [offsetKey]: state[offsetKey] + bytes.length,
+        storedOutputBytes: state.storedOutputBytes + keptLength,
+        outputTruncated: truncateNow,
       });
       return appended;
     });

@@ -1,185 +1,295 @@
 /**
  * The job's work in its Daytona sandbox: provision, clone, start the command, follow its log,
  * and delete the sandbox at the end. Each step is safe to repeat after a crash or a retry; what
- * to do next is decided by nextStep() from the stored state.
+ * to do next is decided by nextStep() from the stored state. Every Daytona call is bounded
+ * (calls.ts), and once the job is stopped no step writes, starts or tells anything: stop()
+ * aborts what is in flight and record.ts refuses changes to a job that has ended.
  */
 import type { Daytona, Sandbox } from '@daytonaio/sdk';
-import { loadConfig } from '../../worker/config.ts';
+import { loadConfig, type Config } from '../../worker/config.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
+import { CallScope, JobStopped } from './calls.ts';
 import {
-  autoStopMinutes,
-  commandOutcome,
-  followUntil,
-  isTerminal,
-  MAX_STEP_ATTEMPTS,
-  nextStep,
-  retryDelayMs,
-  type Step,
-} from './decisions.ts';
-import {
+  ALREADY_STARTED_EXIT,
+  classify,
   createOrAdoptSandbox,
   daytonaClient,
   deleteSandbox,
   describeError,
-  isRetryable,
   REPO_DIR,
-  SESSION_ID,
   startCommand,
+  startedCommands,
 } from './daytona.ts';
+import {
+  autoStopMinutes,
+  backoffMs,
+  callBudgetMs,
+  commandOutcome,
+  followUntil,
+  isStalled,
+  isTerminal,
+  nextStep,
+  retryAt,
+  type Step,
+} from './decisions.ts';
+import { LogFollower } from './follower.ts';
 import type { JobRecord, Outcome } from './record.ts';
 import type { JobState } from './state.ts';
+
+/** Creating a sandbox may take this many call timeouts (Daytona starts it before answering). */
+const CREATE_CALLS = 3;
+/** A start request that got no answer may still land: wait this long before sending another. */
+const START_GRACE_MS = 10_000;
+/** The longest wait between two attempts of a failing step. */
+const MAX_RETRY_DELAY_MS = 60_000;
+/** The longest wait before re-attaching to a log that keeps ending early. */
+const MAX_REATTACH_DELAY_MS = 30_000;
+
+/** What a step asks for next: run the next step now, or wait (a deadline was set, or the job ended). */
+type Next = 'continue' | 'wait';
 
 export class JobRunner {
   private readonly record: JobRecord;
   private readonly env: Env;
   private daytona: Daytona | null = null;
   private sandbox: Sandbox | null = null;
-  /** Bumped to detach a log follower: output from an older follower is ignored. */
-  private followGeneration = 0;
-  /** Ends the current log follower's wait at once. */
-  private stopFollowing: () => void = () => undefined;
+  /** The calls of the current advance(); stop() ends them. */
+  private scope = new CallScope();
 
   constructor(record: JobRecord, env: Env) {
     this.record = record;
     this.env = env;
   }
 
-  /** Detaches the log follower now (the job was canceled or timed out). */
+  /** Ends every call in flight now (the job was canceled or timed out). */
   stop(): void {
-    this.followGeneration++;
-    this.stopFollowing();
+    this.scope.stop();
   }
 
   /** Carries the job forward step by step until it waits on something or ends. */
   async advance(attempts: number): Promise<void> {
+    const scope = new CallScope();
+    this.scope = scope;
     let failures = attempts;
     for (;;) {
       const state = this.record.state;
-      if (!state) return;
+      if (!state || scope.stopped) return;
       const step = nextStep(state, Date.now());
       if (step === 'none') return;
       try {
-        const more = await this.runStep(step, state, failures);
-        if (!more) return;
+        if ((await this.runStep(step, state, scope)) === 'wait') return;
         failures = 0;
+        if (this.record.require().retryingSince !== null)
+          this.record.update({ retryingSince: null });
       } catch (error) {
-        if (isRetryable(error) && failures + 1 < MAX_STEP_ATTEMPTS) {
-          log('warn', 'job step failed; will retry', {
-            job_id: state.id,
-            step,
-            attempts: failures + 1,
-            ...errorFields(error),
-          });
-          const due = Date.now() + retryDelayMs(failures + 1);
-          this.record.store.setDeadline('advance', due, failures + 1);
-          return;
-        }
-        await this.record.finish(stepFailure(step, state, error));
+        if (error instanceof JobStopped || isTerminal(this.record.require())) return;
+        await this.failed(step, error, failures + 1);
         return;
       }
     }
   }
 
-  /** Runs one step. Returns false when the job must wait (the step re-armed `advance` itself). */
-  private async runStep(step: Step, state: JobState, failures: number): Promise<boolean> {
+  /** A step failed: retry it later if that may help and the budget allows, else end the job. */
+  private async failed(step: Step, error: unknown, attempt: number): Promise<void> {
+    const state = this.record.require();
+    const failure = classify(error);
+    const fields = { job_id: state.id, step, attempt, ...errorFields(error) };
+    if (failure.kind === 'transient') {
+      const config = this.config();
+      const now = Date.now();
+      const since = state.retryingSince ?? now;
+      const delay = backoffMs(attempt, Math.random(), MAX_RETRY_DELAY_MS, failure.retryAfterMs);
+      const at = retryAt(state, since, now, config.daytona.retrySeconds * 1000, delay);
+      if (at !== null) {
+        log('warn', 'job step failed; will retry', { ...fields, retry_in_ms: at - now });
+        this.record.update({ retryingSince: since });
+        this.record.store.setDeadline('advance', at, attempt);
+        return;
+      }
+      // Past the job's deadline the timeout ends it; otherwise the retry budget is spent.
+      if (now + delay >= state.createdAt + state.timeoutSeconds * 1000) return;
+      log('error', 'job step kept failing; giving up', fields);
+      await this.record.finish(stepFailure(step, state, error, Math.round((now - since) / 1000)));
+      return;
+    }
+    log('error', 'job step failed for good', fields);
+    await this.record.finish(stepFailure(step, state, error, null));
+  }
+
+  /** Runs one step. */
+  private async runStep(step: Step, state: JobState, scope: CallScope): Promise<Next> {
+    const config = this.config();
+    const callMs = config.daytona.callTimeoutSeconds * 1000;
+    const budget = () => callBudgetMs(this.record.require(), Date.now(), callMs);
     const record = this.record;
     switch (step) {
       case 'provision': {
-        let current = state;
+        // While Daytona keeps failing, a new job waits `queued` instead of adding to the load.
+        if (!state.createRequested && !(await this.admitted(state, scope, budget()))) return 'wait';
+        let current: JobState | null = state;
         if (current.status === 'queued') {
           current = await record.transition({ status: 'provisioning', provisioningAt: Date.now() });
+          if (!current) return 'wait';
         }
         // Recorded before Daytona is called, so a retry looks for the sandbox before creating one.
         const mayExist = current.createRequested;
-        if (!mayExist) record.save({ ...current, createRequested: true });
-        this.sandbox = await createOrAdoptSandbox(this.client(), {
+        if (!mayExist && !record.update({ createRequested: true })) return 'wait';
+        const createMs = callBudgetMs(current, Date.now(), CREATE_CALLS * callMs);
+        const input = {
           name: current.sandboxName,
           snapshot: current.snapshot,
           labels: { 'omni.job': current.id, 'omni.tenant': current.tenantId },
           autoStopMinutes: autoStopMinutes(current.timeoutSeconds),
           mayExist,
-        });
-        await record.transition({
+          startTimeoutSeconds: Math.max(1, Math.floor(createMs / 1000)),
+        };
+        try {
+          this.sandbox = await scope.run('Creating the sandbox', createMs, () =>
+            createOrAdoptSandbox(this.client(), input),
+          );
+          await this.tellBreaker(true);
+        } catch (error) {
+          if (!(error instanceof JobStopped)) {
+            await this.tellBreaker(classify(error).kind === 'permanent');
+          }
+          throw error;
+        }
+        const sandboxId = this.sandbox.id;
+        const next = await record.transition({
           status: 'cloning',
           cloningAt: Date.now(),
-          sandboxId: this.sandbox.id,
+          sandboxId,
         });
-        return true;
+        return next ? 'continue' : 'wait';
       }
       case 'clone': {
-        const sandbox = await this.getSandbox(state);
-        // A failed attempt may have left a partial checkout behind.
-        if (failures > 0) await sandbox.process.executeCommand(`rm -rf ${REPO_DIR}`);
-        await sandbox.git.clone(state.repoUrl, REPO_DIR, state.repoRef ?? undefined);
-        await record.transition({ status: 'running', runningAt: Date.now() });
-        return true;
+        const sandbox = await this.getSandbox(state, scope, budget());
+        if (state.cloneRequested) {
+          // An earlier attempt (or an instance evicted mid-clone) may have left a partial checkout.
+          await scope.run('Cleaning the checkout', budget(), () =>
+            sandbox.process.executeCommand(`rm -rf ${REPO_DIR}`),
+          );
+        } else if (!record.update({ cloneRequested: true })) return 'wait';
+        await scope.run('Cloning the repository', budget(), () =>
+          sandbox.git.clone(state.repoUrl, REPO_DIR, state.repoRef ?? undefined),
+        );
+        const next = await record.transition({ status: 'running', runningAt: Date.now() });
+        return next ? 'continue' : 'wait';
       }
-      case 'start_command': {
-        const sandbox = await this.getSandbox(state);
-        const requested = state.commandRequested;
-        if (!requested) record.save({ ...state, commandRequested: true });
-        const cmdId = await startCommand(sandbox, state.command, requested);
-        record.save({ ...record.require(), cmdId });
-        return true;
-      }
-      case 'follow': {
-        const sandbox = await this.getSandbox(state);
-        const exitCode = await this.followLog(sandbox, state, followUntil(state, Date.now()));
-        // Canceled or timed out meanwhile: the cleanup deadline takes it from here.
-        if (isTerminal(record.require())) return false;
-        if (exitCode === null) {
-          // The slice ended or the log closed early: re-attach (deduplicated by offset).
-          record.store.setDeadline('advance', Date.now());
-          return false;
-        }
-        await record.finish({ ...commandOutcome(exitCode), exitCode });
-        return false;
-      }
+      case 'start_command':
+        return this.startOnce(state, scope, budget);
+      case 'follow':
+        return this.follow(state, scope, config);
       case 'none':
-        return false;
+        return 'wait';
     }
   }
 
-  /**
-   * Follows the command's log until it ends or `until`, storing each new chunk as an event.
-   * Returns the exit code, or null if the command was still running when following stopped.
-   */
-  private async followLog(
-    sandbox: Sandbox,
-    state: JobState,
-    until: number,
-  ): Promise<number | null> {
-    const cmdId = state.cmdId;
-    if (cmdId === null) return null;
-    const generation = ++this.followGeneration;
-    const seen = { stdout: 0, stderr: 0 };
-    const onChunk = (stream: 'stdout' | 'stderr') => (chunk: string) => {
-      if (generation !== this.followGeneration) return;
-      this.record.storeOutput(stream, chunk, seen[stream]);
-      seen[stream] += chunk.length;
-    };
-    const logs = sandbox.process.getSessionCommandLogs(
-      SESSION_ID,
-      cmdId,
-      onChunk('stdout'),
-      onChunk('stderr'),
-    );
-    // If the slice ends first, a later failure of this follower is of no interest.
-    logs.catch(() => undefined);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const sliceEnd = new Promise<'slice'>((resolve) => {
-      timer = setTimeout(() => resolve('slice'), Math.max(0, until - Date.now()));
-      this.stopFollowing = () => resolve('slice');
-    });
-    try {
-      const ended = await Promise.race([logs.then(() => 'closed' as const), sliceEnd]);
-      if (ended === 'slice') return null;
-    } finally {
-      clearTimeout(timer);
-      if (generation === this.followGeneration) this.followGeneration++;
+  /** Starts the command, unless an earlier request already did (then adopts that command). */
+  private async startOnce(state: JobState, scope: CallScope, budget: () => number): Promise<Next> {
+    const sandbox = await this.getSandbox(state, scope, budget());
+    if (state.commandRequested) {
+      const started = await scope.run('Listing the session', budget(), () =>
+        startedCommands(sandbox, state.command),
+      );
+      const first = started[0];
+      if (first) return this.record.update({ cmdId: first }) ? 'continue' : 'wait';
+      const landsBy = (state.commandRequestedAt ?? 0) + START_GRACE_MS;
+      if (Date.now() < landsBy) {
+        this.record.store.setDeadline('advance', landsBy);
+        return 'wait';
+      }
     }
-    const command = await sandbox.process.getSessionCommand(SESSION_ID, cmdId);
-    return command.exitCode ?? null;
+    if (!this.record.update({ commandRequested: true, commandRequestedAt: Date.now() })) {
+      return 'wait';
+    }
+    const cmdId = await scope.run('Starting the command', budget(), () =>
+      startCommand(sandbox, state.command),
+    );
+    return this.record.update({ cmdId }) ? 'continue' : 'wait';
+  }
+
+  /** Follows the command's log for one slice and acts on how it ended. */
+  private async follow(state: JobState, scope: CallScope, config: Config): Promise<Next> {
+    const cmdId = state.cmdId;
+    if (cmdId === null) return 'wait';
+    const callMs = config.daytona.callTimeoutSeconds * 1000;
+    const sandbox = await this.getSandbox(state, scope, callBudgetMs(state, Date.now(), callMs));
+    const follower = new LogFollower(this.record, scope, config);
+    const result = await follower.follow(sandbox, state, cmdId, followUntil(state, Date.now()));
+    const record = this.record;
+    const now = Date.now();
+    if (isTerminal(record.require())) return 'wait';
+    if (result.kind === 'missing') {
+      const since = record.require().missingSince ?? now;
+      if (isStalled(since, now, config.jobStallSeconds * 1000)) {
+        await record.finish({
+          status: 'failed',
+          errorCode: 'stalled',
+          errorMessage: `The sandbox or its command disappeared (or the sandbox stopped) without an exit code, for ${config.jobStallSeconds} seconds.`,
+        });
+        return 'wait';
+      }
+      record.update({ missingSince: since });
+      record.store.setDeadline('advance', now + config.jobPollSeconds * 1000);
+      return 'wait';
+    }
+    if (record.require().missingSince !== null) record.update({ missingSince: null });
+    if (result.kind === 'exited') {
+      if (result.exitCode === ALREADY_STARTED_EXIT) {
+        // A second copy of the start request: follow the copy that runs the command instead.
+        const started = await scope.run('Listing the session', callMs, () =>
+          startedCommands(sandbox, state.command),
+        );
+        const first = started.find((id) => id !== cmdId);
+        if (first) return record.update({ cmdId: first }) ? 'continue' : 'wait';
+      }
+      await record.finish({ ...commandOutcome(result.exitCode), exitCode: result.exitCode });
+      return 'wait';
+    }
+    if (result.kind === 'slice') {
+      record.store.setDeadline('advance', now);
+      return 'wait';
+    }
+    // The log ended before the command: read it again, backing off while no new output comes.
+    const attempts = result.progressed ? 0 : record.require().reattachAttempts + 1;
+    record.update({ reattachAttempts: attempts });
+    const delay = attempts === 0 ? 0 : backoffMs(attempts, Math.random(), MAX_REATTACH_DELAY_MS);
+    record.store.setDeadline('advance', now + delay);
+    return 'wait';
+  }
+
+  /**
+   * Asks the Daytona circuit breaker whether a sandbox may be created now; if not, the job is
+   * looked at again when the breaker lets the next one through. A breaker that cannot be asked
+   * lets everything through: it protects Daytona, it must not become an outage of its own.
+   */
+  private async admitted(state: JobState, scope: CallScope, ms: number): Promise<boolean> {
+    try {
+      const retryAt = await scope.run('Asking the circuit breaker', ms, () =>
+        this.breaker().admit(),
+      );
+      if (retryAt === null) return true;
+      log('info', 'Daytona is failing; job waits', { job_id: state.id, until: retryAt });
+      this.record.store.setDeadline('advance', retryAt);
+      return false;
+    } catch (error) {
+      if (error instanceof JobStopped) throw error;
+      log('warn', 'circuit breaker unavailable', { job_id: state.id, ...errorFields(error) });
+      return true;
+    }
+  }
+
+  /** Tells the breaker how a create went: Daytona answered (`ok`), or failed transiently. */
+  private async tellBreaker(ok: boolean): Promise<void> {
+    await this.breaker()
+      .report(ok)
+      .catch((error: unknown) => log('warn', 'circuit breaker unavailable', errorFields(error)));
+  }
+
+  private breaker() {
+    const { apiUrl, target } = this.config().daytona;
+    return this.env.DAYTONA_BREAKER.getByName(`${apiUrl}|${target}`);
   }
 
   /** Deletes the job's sandbox (if one may exist). */
@@ -188,7 +298,11 @@ export class JobRunner {
     if (!state || state.sandboxDeleted) return;
     if (state.createRequested) {
       this.stop();
-      await deleteSandbox(this.client(), state.sandboxId ?? state.sandboxName);
+      const scope = new CallScope();
+      const callMs = this.config().daytona.callTimeoutSeconds * 1000;
+      await scope.run('Deleting the sandbox', callMs, () =>
+        deleteSandbox(this.client(), state.sandboxId ?? state.sandboxName),
+      );
       this.sandbox = null;
     }
     this.record.save({ ...this.record.require(), sandboxDeleted: true });
@@ -198,20 +312,31 @@ export class JobRunner {
     });
   }
 
+  private config(): Config {
+    return loadConfig(this.env);
+  }
+
   private client(): Daytona {
-    this.daytona ??= daytonaClient(loadConfig(this.env).daytona);
+    this.daytona ??= daytonaClient(this.config().daytona);
     return this.daytona;
   }
 
-  private async getSandbox(state: JobState): Promise<Sandbox> {
-    this.sandbox ??= await this.client().get(state.sandboxId ?? state.sandboxName);
+  private async getSandbox(state: JobState, scope: CallScope, ms: number): Promise<Sandbox> {
+    const id = state.sandboxId ?? state.sandboxName;
+    this.sandbox ??= await scope.run('Finding the sandbox', ms, () => this.client().get(id));
     return this.sandbox;
   }
 }
 
 /** How a step that could not be completed ends the job, in words the user can act on. */
-function stepFailure(step: Step, state: JobState, error: unknown): Outcome {
-  const reason = describeError(error);
+function stepFailure(
+  step: Step,
+  state: JobState,
+  error: unknown,
+  retriedSeconds: number | null,
+): Outcome {
+  const reason =
+    describeError(error) + (retriedSeconds === null ? '' : ` (retried for ${retriedSeconds} s)`);
   switch (step) {
     case 'provision':
       return {

@@ -32,15 +32,25 @@ export const jobStateSchema = z.object({
   sandboxName: z.string(),
   /** Set once a create call may have reached Daytona, so a retry looks the sandbox up first. */
   createRequested: z.boolean(),
+  /** Set before the first clone, so a repeated clone starts from a clean directory. */
+  cloneRequested: z.boolean().default(false),
   /** Set before the command is started, so a retry finds the started command instead of re-running it. */
   commandRequested: z.boolean(),
+  /** When the command was first asked for: a retry waits a little for that request to land. */
+  commandRequestedAt: nullableTime.default(null),
   cmdId: z.string().nullable(),
-  /** Characters of each stream already stored: re-attaching to the log skips this many. */
-  stdoutOffset: z.number().int().nonnegative(),
-  stderrOffset: z.number().int().nonnegative(),
-  /** Output characters kept in the event log (capped). */
-  storedOutputChars: z.number().int().nonnegative(),
+  /** UTF-8 bytes of each stream already stored: re-attaching to the log skips this many. */
+  stdoutBytes: z.number().int().nonnegative().default(0),
+  stderrBytes: z.number().int().nonnegative().default(0),
+  /** Output bytes kept in the event log (capped). */
+  storedOutputBytes: z.number().int().nonnegative().default(0),
   outputTruncated: z.boolean(),
+  /** When the current step first failed with a transient error (its retry budget counts from here). */
+  retryingSince: nullableTime.default(null),
+  /** Log connections in a row that ended before the command did (re-attaching backs off). */
+  reattachAttempts: z.number().int().nonnegative().default(0),
+  /** When the sandbox or command was first seen gone or stopped, while the job still ran. */
+  missingSince: nullableTime.default(null),
   sandboxDeleted: z.boolean(),
   /** False while the job waits in its tenant's queue for a running slot. */
   slotGranted: z.boolean().default(true),
@@ -79,12 +89,17 @@ export function initialState(spec: JobSpec, waiting = false): JobState {
     // Daytona sandbox names are unique per organisation; the job id makes this one unique.
     sandboxName: `omni-${spec.id}`,
     createRequested: false,
+    cloneRequested: false,
     commandRequested: false,
+    commandRequestedAt: null,
     cmdId: null,
-    stdoutOffset: 0,
-    stderrOffset: 0,
-    storedOutputChars: 0,
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    storedOutputBytes: 0,
     outputTruncated: false,
+    retryingSince: null,
+    reattachAttempts: 0,
+    missingSince: null,
     sandboxDeleted: false,
     slotGranted: !waiting,
   };

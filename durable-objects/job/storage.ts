@@ -22,7 +22,8 @@ const eventBodySchema = z.strictObject({
   error: z.object({ code: z.string(), message: z.string().nullable() }).optional(),
   /** exit */
   exit_code: z.number().optional(),
-  /** truncated */
+  /** truncated: the output cap in UTF-8 bytes (`limit_chars` in logs stored before it counted bytes) */
+  limit_bytes: z.number().optional(),
   limit_chars: z.number().optional(),
 });
 

@@ -5,7 +5,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { isRetryable } from '../../durable-objects/job/daytona.ts';
+import { classify } from '../../durable-objects/job/daytona.ts';
 import { JobRecord } from '../../durable-objects/job/record.ts';
 import { JobRunner } from '../../durable-objects/job/runner.ts';
 import { initialState } from '../../durable-objects/job/state.ts';
@@ -17,7 +17,7 @@ describe('configuration errors', () => {
     const config = { ...env, DAYTONA_API_KEY: '' };
     expect(() => loadConfig(config)).toThrow(ConfigError);
     expect(() => loadConfig(config)).toThrow(/DAYTONA_API_KEY/);
-    expect(isRetryable(new ConfigError('The setting X is missing.'))).toBe(false);
+    expect(classify(new ConfigError('The setting X is missing.'))).toEqual({ kind: 'permanent' });
   });
 
   it('fail a job at once instead of retrying its step', async () => {

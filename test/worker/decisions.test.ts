@@ -1,13 +1,16 @@
 /** The Job DO's decisions, as pure functions. */
 import { describe, expect, it } from 'vitest';
 import {
+  backoffMs,
+  callBudgetMs,
   fitInBudget,
   FOLLOW_SLICE_MS,
   followUntil,
+  isStalled,
   nextStep,
+  retryAt,
   retryDelayMs,
-  splitChunk,
-  unseenPart,
+  unseenFrom,
 } from '../../durable-objects/job/decisions.ts';
 import { initialState, type JobState } from '../../durable-objects/job/state.ts';
 
@@ -44,11 +47,11 @@ describe('nextStep', () => {
 
 describe('output deduplication after a re-attach', () => {
   it('skips what is already stored, across chunk boundaries', () => {
-    // 10 characters stored; the replay delivers them again in chunks of 4.
-    expect(unseenPart('abcd', 0, 10)).toBe('');
-    expect(unseenPart('efgh', 4, 10)).toBe('');
-    expect(unseenPart('ijkl', 8, 10)).toBe('kl');
-    expect(unseenPart('mnop', 12, 10)).toBe('mnop');
+    // 10 bytes stored; the replay delivers them again in chunks of 4: skip 10, 6, 2, then none.
+    expect(unseenFrom(0, 10)).toBe(10);
+    expect(unseenFrom(4, 10)).toBe(6);
+    expect(unseenFrom(8, 10)).toBe(2);
+    expect(unseenFrom(12, 10)).toBe(0);
   });
 
   it('keeps event pages within an output budget, but never empty', () => {
@@ -71,17 +74,40 @@ describe('output deduplication after a re-attach', () => {
     expect(page).toHaveLength(10);
     expect(pulled).toBe(11);
   });
-
-  it('splits large chunks', () => {
-    expect(splitChunk('abcdefg', 3)).toEqual(['abc', 'def', 'g']);
-    expect(splitChunk('', 3)).toEqual([]);
-  });
 });
 
 describe('timing', () => {
   it('backs off exponentially up to a cap', () => {
     expect([1, 2, 3, 4].map(retryDelayMs)).toEqual([1000, 2000, 4000, 8000]);
     expect(retryDelayMs(30)).toBe(300_000);
+  });
+
+  it('retries with jittered exponential backoff, never sooner than Retry-After', () => {
+    expect(backoffMs(1, 0)).toBe(500);
+    expect(backoffMs(1, 0.999)).toBeLessThanOrEqual(1000);
+    expect(backoffMs(4, 0)).toBe(4000);
+    expect(backoffMs(30, 0.999, 60_000)).toBeLessThanOrEqual(60_000);
+    expect(backoffMs(1, 0, 60_000, 7000)).toBe(7000);
+  });
+
+  it('gives up a failing step once its retry budget or the deadline would be over', () => {
+    const since = now;
+    expect(retryAt(base, since, now + 10_000, 60_000, 5000)).toBe(now + 15_000);
+    expect(retryAt(base, since, now + 58_000, 60_000, 5000)).toBeNull();
+    // The job's deadline (600 s after creation) comes first.
+    expect(retryAt(base, since, base.createdAt + 598_000, 3_600_000, 5000)).toBeNull();
+  });
+
+  it('bounds one call by what is left of the job', () => {
+    expect(callBudgetMs(base, now, 60_000)).toBe(60_000);
+    expect(callBudgetMs(base, base.createdAt + 590_000, 60_000)).toBe(10_000);
+    expect(callBudgetMs(base, base.createdAt + 700_000, 60_000)).toBe(0);
+  });
+
+  it('calls a job stalled only after its sandbox was missing for the whole window', () => {
+    expect(isStalled(null, now, 1000)).toBe(false);
+    expect(isStalled(now, now + 999, 1000)).toBe(false);
+    expect(isStalled(now, now + 1000, 1000)).toBe(true);
   });
 
   it('follows the log in slices that end at the deadline', () => {

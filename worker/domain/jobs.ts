@@ -51,4 +51,6 @@ export const jobErrorCodes = [
   'canceled',
   /** The job ran past its time limit. */
   'timeout',
+  /** The sandbox or the command vanished (or the sandbox stopped) without an exit code. */
+  'stalled',
 ] as const;
