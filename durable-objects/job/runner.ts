@@ -133,7 +133,7 @@ export class JobRunner {
         }
         // Recorded before Daytona is called, so a retry looks for the sandbox before creating one.
         const mayExist = current.createRequested;
-        if (!mayExist && !record.update({ createRequested: true })) return 'wait';
+        if (!record.update({ createRequested: true, lastCreateAt: Date.now() })) return 'wait';
         const createMs = callBudgetMs(current, Date.now(), CREATE_CALLS * callMs);
         const input = {
           name: current.sandboxName,
@@ -292,7 +292,11 @@ export class JobRunner {
     return this.env.DAYTONA_BREAKER.getByName(`${apiUrl}|${target}`);
   }
 
-  /** Deletes the job's sandbox (if one may exist). */
+  /**
+   * Deletes the job's sandbox (if one may exist). A create call abandoned by a cancel or a
+   * timeout may still make the sandbox afterwards, so until that call's time is surely over the
+   * cleanup runs again.
+   */
   async cleanup(): Promise<void> {
     const state = this.record.state;
     if (!state || state.sandboxDeleted) return;
@@ -304,6 +308,12 @@ export class JobRunner {
         deleteSandbox(this.client(), state.sandboxId ?? state.sandboxName),
       );
       this.sandbox = null;
+      // A create that answered left nothing in flight; one that never did may still land.
+      const settled = (state.lastCreateAt ?? 0) + CREATE_CALLS * callMs + 5000;
+      if (state.sandboxId === null && Date.now() < settled) {
+        this.record.store.setDeadline('cleanup', settled);
+        return;
+      }
     }
     this.record.save({ ...this.record.require(), sandboxDeleted: true });
     log('info', 'sandbox deleted', {

@@ -32,6 +32,8 @@ export const jobStateSchema = z.object({
   sandboxName: z.string(),
   /** Set once a create call may have reached Daytona, so a retry looks the sandbox up first. */
   createRequested: z.boolean(),
+  /** When the last create call was sent: one still in flight may create the sandbox late. */
+  lastCreateAt: nullableTime.default(null),
   /** Set before the first clone, so a repeated clone starts from a clean directory. */
   cloneRequested: z.boolean().default(false),
   /** Set before the command is started, so a retry finds the started command instead of re-running it. */
@@ -89,6 +91,7 @@ export function initialState(spec: JobSpec, waiting = false): JobState {
     // Daytona sandbox names are unique per organisation; the job id makes this one unique.
     sandboxName: `omni-${spec.id}`,
     createRequested: false,
+    lastCreateAt: null,
     cloneRequested: false,
     commandRequested: false,
     commandRequestedAt: null,

@@ -111,4 +111,40 @@ describe('stopped means stopped', () => {
       await removeFaults(faults);
     }
   });
+
+  it(
+    'a sandbox created late by a create call that a cancel abandoned is deleted too',
+    { timeout: 90_000 },
+    async () => {
+      const { apiKey, tenantId } = await newTenant();
+      const { id, sandbox } = newJobId();
+      // Daytona takes the create only after 3 s: the cancel lands while it is in flight.
+      const faults = await addFaults({
+        action: 'delay',
+        method: 'POST',
+        path: '/api/sandbox',
+        sandbox,
+        ms: 3000,
+      });
+      try {
+        await startJob(id, tenantId, 'echo never', 600);
+        await waitForStatus(id, tenantId, (s) => s === 'provisioning');
+        const res = await api(`/v1/jobs/${id}/cancel`, apiKey, { method: 'POST' });
+        expect(res.status).toBe(200);
+        // The sandbox appears after the first cleanup found nothing, and is deleted by the next.
+        await expect
+          .poll(async () => (await sandboxStats(sandbox)).length, { timeout: 20_000 })
+          .toBe(1);
+        await expect
+          .poll(async () => (await sandboxStats(sandbox)).every((s) => s.state === 'destroyed'), {
+            timeout: 60_000,
+            interval: 500,
+          })
+          .toBe(true);
+        expect((await sandboxStats(sandbox))[0]?.sessionCommands).toBe(0);
+      } finally {
+        await removeFaults(faults);
+      }
+    },
+  );
 });
