@@ -24,7 +24,7 @@ import { matchRoute, route, type Route } from './router.ts';
 import type { LocalDaytonaStats } from './stats.ts';
 
 /** What the admin endpoints act on. */
-export interface AdminDeps {
+interface AdminDeps {
   readonly apiKey: string;
   readonly faults: FaultControl;
   stats(): Promise<LocalDaytonaStats>;
@@ -39,7 +39,7 @@ export function isAdminPath(pathname: string): boolean {
  * True for loopback peers: 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (::ffff:127.x.y.z),
  * which is how a dual-stack listener reports IPv4 clients.
  */
-export function isLoopback(address: string | undefined): boolean {
+function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
   const v4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
   if (isIPv4(v4)) return v4.startsWith('127.');

@@ -11,7 +11,7 @@ import type { SandboxRegistry } from './sandboxes.ts';
 import { snapshotRoutes } from './snapshots.ts';
 
 /** What the API routes need from the server. */
-export interface ApiDeps {
+interface ApiDeps {
   readonly registry: SandboxRegistry;
   readonly snapshots: readonly string[];
   /** Base URL of the toolbox, e.g. http://127.0.0.1:3986/toolbox. */

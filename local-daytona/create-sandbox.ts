@@ -57,7 +57,7 @@ export function snapshotResources(snapshot: string): { cpu: number; memory: numb
 }
 
 /** Throws 400 unless `list` is a comma-separated list of at most 10 IPv4 CIDRs. */
-export function validateNetworkAllowList(list: string): void {
+function validateNetworkAllowList(list: string): void {
   const networks = list.split(',').map((n) => n.trim());
   for (const network of networks) {
     if (!network) continue;
@@ -90,7 +90,7 @@ export function validateNetworkAllowList(list: string): void {
 const DOMAIN = /^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}$/;
 
 /** Throws 400 unless `list` is a comma-separated list of at most 10 domains. */
-export function validateDomainAllowList(list: string): void {
+function validateDomainAllowList(list: string): void {
   const domains = list.split(',').map((d) => d.trim());
   for (const domain of domains) {
     if (domain && !DOMAIN.test(domain)) {

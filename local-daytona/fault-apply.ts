@@ -33,7 +33,7 @@ export interface FaultScene {
 type FailRule = Extract<FaultRule, { action: 'fail' }>;
 
 /** The outlet of a plain HTTP request. */
-export function httpOutlet(res: ServerResponse): FaultOutlet {
+function httpOutlet(res: ServerResponse): FaultOutlet {
   return {
     answer: (status, headers, body) => sendJson(res, status, body, headers),
     drop: () => res.destroy(),
@@ -140,7 +140,7 @@ function interceptAnswer(res: ServerResponse, onHead: () => void): void {
 }
 
 /** HTTP only: arms the `after` part of a fault before the request is handled. */
-export function faultAfter(scene: FaultScene, res: ServerResponse): void {
+function faultAfter(scene: FaultScene, res: ServerResponse): void {
   const { rule } = scene.fired;
   if (!('after' in rule) || rule.after !== true) return;
   const outlet = httpOutlet(res);
@@ -161,7 +161,7 @@ export function faultAfter(scene: FaultScene, res: ServerResponse): void {
 }
 
 /** A plain HTTP request, as far as faults are concerned. */
-export interface HttpFaultRequest {
+interface HttpFaultRequest {
   readonly method: string;
   readonly path: string;
   /** The sandbox id or name the request is about, if any (see requestSandbox). */

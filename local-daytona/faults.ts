@@ -14,10 +14,10 @@ import {
 } from './fault-rules.ts';
 
 /** Why something a rule held is let go: its rule was removed, or the server is closing. */
-export type ReleaseReason = 'removed' | 'closed';
+type ReleaseReason = 'removed' | 'closed';
 
 /** What a request looks like to the matcher. */
-export interface FaultRequest {
+interface FaultRequest {
   /** `logs` for log websocket upgrades, `http` for everything else. */
   readonly channel: 'http' | 'logs';
   readonly method: string;

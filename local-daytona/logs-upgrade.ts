@@ -22,7 +22,7 @@ import type { SandboxRegistry } from './sandboxes.ts';
 const LOGS_PATH = /^\/toolbox\/([^/]+)\/process\/session\/([^/]+)\/command\/([^/]+)\/logs\/?$/;
 
 /** What the upgrade handler needs from the server. */
-export interface UpgradeDeps {
+interface UpgradeDeps {
   readonly registry: SandboxRegistry;
   readonly apiKey: string;
   readonly faults: FaultSet;

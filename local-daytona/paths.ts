@@ -11,7 +11,7 @@ import path from 'node:path';
 import { HttpError } from './errors.ts';
 
 /** The working directory inside every sandbox, as the sandbox sees it. */
-export const SANDBOX_WORKDIR = '/home/daytona';
+const SANDBOX_WORKDIR = '/home/daytona';
 
 /** Host locations of one sandbox. */
 export interface SandboxFs {

@@ -58,7 +58,7 @@ export async function countMarked(sandboxIds: readonly string[]): Promise<Map<st
 }
 
 /** True while `pid` exists and is neither a zombie nor dead. */
-export async function isRunning(pid: number): Promise<boolean> {
+async function isRunning(pid: number): Promise<boolean> {
   if (!HAS_PROCFS) {
     try {
       process.kill(pid, 0);

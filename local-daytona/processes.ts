@@ -25,7 +25,7 @@ function sandboxPath(): string {
 }
 
 /** What a sandbox contributes to its processes' environment. */
-export interface SandboxEnvSource {
+interface SandboxEnvSource {
   readonly id: string;
   readonly workDir: string;
   readonly snapshot: string;

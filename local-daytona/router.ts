@@ -14,7 +14,7 @@ export interface RouteContext {
 }
 
 /** A request handler; it must send the response itself or throw an HttpError. */
-export type Handler = (ctx: RouteContext) => Promise<void> | void;
+type Handler = (ctx: RouteContext) => Promise<void> | void;
 
 /** One method + path template with its handler. */
 export interface Route {
@@ -39,7 +39,7 @@ export function route(method: string, template: string, handler: Handler): Route
 }
 
 /** A matched route with its decoded parameters. */
-export interface RouteMatch {
+interface RouteMatch {
   readonly route: Route;
   readonly params: Record<string, string>;
 }

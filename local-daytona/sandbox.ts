@@ -146,4 +146,4 @@ export class LocalSandbox {
 }
 
 /** Organisation every local sandbox belongs to (one fixed organisation per process). */
-export const ORGANIZATION_ID = randomUUID();
+const ORGANIZATION_ID = randomUUID();

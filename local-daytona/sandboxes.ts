@@ -34,7 +34,7 @@ function clearTimers(timers: Timers): void {
 }
 
 /** How long a new sandbox stays `starting` (milliseconds; 0 starts it at once). */
-export type StartingDelay = (sandbox: LocalSandbox) => number;
+type StartingDelay = (sandbox: LocalSandbox) => number;
 
 function later(minutes: number, fn: () => void): NodeJS.Timeout {
   const timer = setTimeout(fn, Math.min(minutes * 60_000, MAX_TIMER_MS));

@@ -25,7 +25,7 @@ import { gitRoutes } from './toolbox-git.ts';
 import { processRoutes, type SandboxLookup } from './toolbox-process.ts';
 
 /** Options for {@link startLocalDaytona}. */
-export interface LocalDaytonaOptions {
+interface LocalDaytonaOptions {
   /** Interface to listen on; default 127.0.0.1. */
   host?: string;
   /** Port; default 0 (a random free port). */

@@ -13,12 +13,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Marker preceding stdout bytes in a command log. */
-export const STDOUT_MARKER = Buffer.from([1, 1, 1]);
+const STDOUT_MARKER = Buffer.from([1, 1, 1]);
 /** Marker preceding stderr bytes in a command log. */
-export const STDERR_MARKER = Buffer.from([2, 2, 2]);
+const STDERR_MARKER = Buffer.from([2, 2, 2]);
 
 /** Output of a command, split the way the daemon's logs endpoint reports it. */
-export interface CommandLogs {
+interface CommandLogs {
   /** stdout and stderr interleaved in arrival order, markers removed. */
   output: string;
   stdout: string;
@@ -26,7 +26,7 @@ export interface CommandLogs {
 }
 
 /** Splits a marked log into combined, stdout and stderr text. */
-export function demuxLog(log: Buffer): CommandLogs {
+function demuxLog(log: Buffer): CommandLogs {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const all: Buffer[] = [];

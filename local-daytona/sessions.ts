@@ -29,7 +29,7 @@ trap '__ld_ec=$?; printf "%s" "$PWD" > "$__ld_state/cwd"; export -p > "$__ld_sta
 . "$__ld_cmd"`;
 
 /** What a session needs from its sandbox to run commands. */
-export interface SessionHost {
+interface SessionHost {
   readonly processes: ProcessTracker;
   /** Host working directory for a new session. */
   readonly workDir: string;

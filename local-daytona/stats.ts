@@ -9,7 +9,7 @@ import type { LocalSandboxState } from './sandbox.ts';
 import type { SandboxRegistry } from './sandboxes.ts';
 
 /** One sandbox in {@link LocalDaytonaStats}. */
-export interface SandboxStats {
+interface SandboxStats {
   name: string;
   /** `destroyed` once deleted, lost or expired. */
   state: LocalSandboxState;

@@ -13,7 +13,7 @@ import type { SessionCommand } from './session-command.ts';
 import type { Session } from './sessions.ts';
 
 /** Cap on the output captured by `process/execute`, so a runaway command cannot exhaust memory. */
-export const MAX_EXECUTE_OUTPUT = 10 * 1024 * 1024;
+const MAX_EXECUTE_OUTPUT = 10 * 1024 * 1024;
 
 /** Resolves the sandbox of a toolbox request (running, activity recorded) or throws. */
 export type SandboxLookup = (ctx: RouteContext) => LocalSandbox;

@@ -32,7 +32,7 @@ export const closedBreaker: BreakerState = {
 };
 
 /** What a job about to create a sandbox is told. */
-export type Admission = { go: true } | { go: false; retryAt: number };
+type Admission = { go: true } | { go: false; retryAt: number };
 
 /** Whether a job may create a sandbox now; a half-open breaker lets one probe through. */
 export function admit(

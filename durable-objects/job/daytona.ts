@@ -16,7 +16,7 @@ import { CallTimedOut } from './calls.ts';
 import type { LogTarget } from './log-stream.ts';
 
 /** The session the job's command runs in. One job, one sandbox, one session. */
-export const SESSION_ID = 'omni-job';
+const SESSION_ID = 'omni-job';
 /** Where the repository is cloned, relative to the sandbox user's home directory. */
 export const REPO_DIR = 'repo';
 
@@ -38,7 +38,7 @@ export function daytonaClient(config: Config['daytona']): Daytona {
 }
 
 /** What a failed call means for the step that made it. */
-export type Failure = { kind: 'transient'; retryAfterMs: number } | { kind: 'permanent' };
+type Failure = { kind: 'transient'; retryAfterMs: number } | { kind: 'permanent' };
 
 /**
  * Transient when trying again later may succeed: no answer, timeouts, 408, 429 (with the

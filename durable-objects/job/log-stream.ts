@@ -12,7 +12,7 @@ import { LogDemux, type Piece } from './log-demux.ts';
 export type LogEnd = 'clean' | 'dropped';
 
 /** An open log connection. */
-export interface LogConnection {
+interface LogConnection {
   /** Resolves once the connection has ended; never rejects. */
   readonly ended: Promise<LogEnd>;
   /** Closes the connection (idempotent); `ended` then resolves with 'dropped'. */

@@ -11,7 +11,7 @@ import type { JobStorage } from './storage.ts';
 
 const DAY_MS = 24 * 60 * 60_000;
 /** Events deleted per alarm run, so that a huge log never holds one alarm for long. */
-export const RETENTION_BATCH = 5_000;
+const RETENTION_BATCH = 5_000;
 
 /**
  * Runs the `retention` deadline at `now`: re-arms it for when the job's output expires (the

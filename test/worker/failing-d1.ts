@@ -5,7 +5,7 @@
  */
 
 /** What the failing statements reject with. */
-export const OUTAGE_MESSAGE = 'D1_ERROR: simulated outage';
+const OUTAGE_MESSAGE = 'D1_ERROR: simulated outage';
 
 /**
  * Wraps `real`; every statement for which `fails(sql)` is true rejects when run. The predicate is

@@ -11,14 +11,14 @@ import { isFinalStatus } from '../domain/jobs.ts';
 import { errorFields, log } from '../lib/log.ts';
 
 /** How long after its time limit a job's row must have been final: the DO ends it at the limit. */
-export const RECONCILE_GRACE_MS = 10 * 60_000;
+const RECONCILE_GRACE_MS = 10 * 60_000;
 const PAGE_SIZE = 100;
 /** Bounds of one run; a later run carries on with what is left. */
 const MAX_PAGES = 10;
 const TIME_BUDGET_MS = 2 * 60_000;
 
 /** What one run did. */
-export interface ReconcileSummary {
+interface ReconcileSummary {
   /** Overdue rows looked at. */
   checked: number;
   /** Rows rewritten from their Job DO. */

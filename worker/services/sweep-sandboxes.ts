@@ -52,7 +52,7 @@ export function sweepDecision(
 }
 
 /** What one run did. */
-export interface SweepSummary {
+interface SweepSummary {
   /** Sandboxes carrying a valid `omni.job` label that were looked at. */
   checked: number;
   deleted: Array<{ sandbox_id: string; job_id: string; reason: SweepReason }>;
