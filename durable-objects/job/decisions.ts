@@ -28,7 +28,7 @@ export function nextStep(state: JobState, now: number): Step {
 }
 
 /** When the job must have ended, in Unix milliseconds. */
-function deadlineOf(state: Pick<JobState, 'createdAt' | 'timeoutSeconds'>): number {
+export function deadlineOf(state: Pick<JobState, 'createdAt' | 'timeoutSeconds'>): number {
   return state.createdAt + state.timeoutSeconds * 1000;
 }
 

@@ -25,6 +25,7 @@ import {
   backoffMs,
   callBudgetMs,
   commandOutcome,
+  deadlineOf,
   followUntil,
   isStalled,
   isTerminal,
@@ -107,7 +108,7 @@ export class JobRunner {
         return;
       }
       // Past the job's deadline the timeout ends it; otherwise the retry budget is spent.
-      if (now + delay >= state.createdAt + state.timeoutSeconds * 1000) return;
+      if (now + delay >= deadlineOf(state)) return;
       log('error', 'job step kept failing; giving up', fields);
       await this.record.finish(stepFailure(step, state, error, Math.round((now - since) / 1000)));
       return;
@@ -238,7 +239,8 @@ export class JobRunner {
     if (result.kind === 'exited') {
       if (result.exitCode === ALREADY_STARTED_EXIT) {
         // A second copy of the start request: follow the copy that runs the command instead.
-        const started = await scope.run('Listing the session', callMs, () =>
+        const ms = callBudgetMs(state, Date.now(), callMs);
+        const started = await scope.run('Listing the session', ms, () =>
           startedCommands(sandbox, state.command),
         );
         const first = started.find((id) => id !== cmdId);
