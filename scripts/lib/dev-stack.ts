@@ -33,6 +33,8 @@ export interface DevStack {
   url: string;
   apiKey: string;
   daytona: LocalDaytona;
+  /** The `wrangler dev` process; workerd runs as its descendant (memory figures read it). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -175,7 +177,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       await stopWrangler();
       await daytona.close();
     };
-    return { url, apiKey, daytona, stop };
+    return { url, apiKey, daytona, pid: child.pid, stop };
   } catch (error) {
     await daytona.close();
     throw error;
