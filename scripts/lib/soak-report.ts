@@ -16,7 +16,7 @@ export interface SoakFacts {
   errors: string[];
   stats: DaytonaStats;
   rules: InstalledRule[];
-  sandboxActions: { job: string; action: string; status: number }[];
+  sandboxActions: { job: string; action: string; at: number; status: number }[];
   /** D1's rows of the tenant (GET /v1/jobs) after the run. */
   listed: Job[];
   /** Refused POSTs of the final check that every running slot was given back. */
@@ -162,8 +162,14 @@ function printActivity(f: SoakFacts): void {
     `  fault rules: ${fired.length} of ${f.rules.length} fired (fired/installed: ${[...byAction].map(([k, v]) => `${k} ${v}`).join(', ')})`,
   );
   const acts = f.sandboxActions;
+  // How long after its sandbox vanished each stalled job ended (the stall window is 10 s).
+  const stallMs = runs.flatMap((r) => {
+    const act = acts.find((a) => a.job === r.id && a.status === 200);
+    const end = Date.parse(r.job.finished_at ?? '');
+    return act && r.job.error?.code === 'stalled' ? [end - act.at] : [];
+  });
   console.log(
-    `  sandboxes lost or stopped: ${acts.filter((a) => a.status === 200).length} (${acts.length - acts.filter((a) => a.status === 200).length} found already gone)`,
+    `  sandboxes lost or stopped: ${acts.filter((a) => a.status === 200).length} (${acts.length - acts.filter((a) => a.status === 200).length} found already gone)${stallMs.length ? `; stalled jobs ended ${median(stallMs)} ms (median), ${Math.max(...stallMs)} ms (max) after it` : ''}`,
   );
   const cancels = runs.flatMap((r) => r.cancels);
   console.log(
