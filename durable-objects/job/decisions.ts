@@ -161,3 +161,33 @@ export function commandOutcome(
         errorMessage: `The command exited with code ${exitCode}.`,
       };
 }
+
+/** How a step that could not be completed ends the job, in words the user can act on. */
+export function stepFailure(
+  step: Step,
+  state: JobState,
+  error: string,
+  retriedSeconds: number | null,
+): Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> {
+  const reason = error + (retriedSeconds === null ? '' : ` (retried for ${retriedSeconds} s)`);
+  switch (step) {
+    case 'provision':
+      return {
+        status: 'failed',
+        errorCode: 'sandbox_create_failed',
+        errorMessage: `Could not create the sandbox: ${reason}`,
+      };
+    case 'clone':
+      return {
+        status: 'failed',
+        errorCode: 'clone_failed',
+        errorMessage: `Could not clone ${state.repoUrl}${state.repoRef ? ` at ${state.repoRef}` : ''}: ${reason}`,
+      };
+    default:
+      return {
+        status: 'failed',
+        errorCode: 'sandbox_error',
+        errorMessage: `The sandbox failed: ${reason}`,
+      };
+  }
+}

@@ -17,7 +17,7 @@ import type { JobState } from './state.ts';
 import { completePrefix, concatBytes } from './utf8.ts';
 
 /** How a slice of following ended. */
-type FollowResult =
+export type FollowResult =
   /** The command exited and its whole log is stored. */
   | { kind: 'exited'; exitCode: number }
   /** The log ended before the command did; `progressed` if it delivered new output. */

@@ -5,7 +5,7 @@
  * (calls.ts), and once the job is stopped no step writes, starts or tells anything: stop()
  * aborts what is in flight and record.ts refuses changes to a job that has ended.
  */
-import type { Daytona, Sandbox } from '@daytonaio/sdk';
+import { DaytonaNotFoundError, type Daytona, type Sandbox } from '@daytonaio/sdk';
 import { loadConfig, type Config } from '../../worker/config.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
 import { CallScope, JobStopped } from './calls.ts';
@@ -31,10 +31,11 @@ import {
   isTerminal,
   nextStep,
   retryAt,
+  stepFailure,
   type Step,
 } from './decisions.ts';
-import { LogFollower } from './follower.ts';
-import type { JobRecord, Outcome } from './record.ts';
+import { LogFollower, type FollowResult } from './follower.ts';
+import type { JobRecord } from './record.ts';
 import type { JobState } from './state.ts';
 
 /** Creating a sandbox may take this many call timeouts (Daytona starts it before answering). */
@@ -110,11 +111,13 @@ export class JobRunner {
       // Past the job's deadline the timeout ends it; otherwise the retry budget is spent.
       if (now + delay >= deadlineOf(state)) return;
       log('error', 'job step kept failing; giving up', fields);
-      await this.record.finish(stepFailure(step, state, error, Math.round((now - since) / 1000)));
+      await this.record.finish(
+        stepFailure(step, state, describeError(error), Math.round((now - since) / 1000)),
+      );
       return;
     }
     log('error', 'job step failed for good', fields);
-    await this.record.finish(stepFailure(step, state, error, null));
+    await this.record.finish(stepFailure(step, state, describeError(error), null));
   }
 
   /** Runs one step. */
@@ -215,9 +218,29 @@ export class JobRunner {
     const cmdId = state.cmdId;
     if (cmdId === null) return 'wait';
     const callMs = config.daytona.callTimeoutSeconds * 1000;
-    const sandbox = await this.getSandbox(state, scope, callBudgetMs(state, Date.now(), callMs));
+    let sandbox: Sandbox;
+    try {
+      sandbox = await this.getSandbox(state, scope, callBudgetMs(state, Date.now(), callMs));
+    } catch (error) {
+      // A fresh instance (after an eviction) looks the sandbox up first: that it is gone is
+      // a stall like any other, judged over the stall window, not a failure on the spot.
+      if (!(error instanceof DaytonaNotFoundError)) throw error;
+      return this.afterFollow({ kind: 'missing' }, state, scope, config);
+    }
     const follower = new LogFollower(this.record, scope, config);
     const result = await follower.follow(sandbox, state, cmdId, followUntil(state, Date.now()));
+    return this.afterFollow(result, state, scope, config);
+  }
+
+  /** Acts on how a slice of following ended. */
+  private async afterFollow(
+    result: FollowResult,
+    state: JobState,
+    scope: CallScope,
+    config: Config,
+  ): Promise<Next> {
+    const cmdId = state.cmdId;
+    const callMs = config.daytona.callTimeoutSeconds * 1000;
     const record = this.record;
     const now = Date.now();
     if (isTerminal(record.require())) return 'wait';
@@ -240,6 +263,7 @@ export class JobRunner {
       if (result.exitCode === ALREADY_STARTED_EXIT) {
         // A second copy of the start request: follow the copy that runs the command instead.
         const ms = callBudgetMs(state, Date.now(), callMs);
+        const sandbox = await this.getSandbox(state, scope, ms);
         const started = await scope.run('Listing the session', ms, () =>
           startedCommands(sandbox, state.command),
         );
@@ -337,36 +361,5 @@ export class JobRunner {
     const id = state.sandboxId ?? state.sandboxName;
     this.sandbox ??= await scope.run('Finding the sandbox', ms, () => this.client().get(id));
     return this.sandbox;
-  }
-}
-
-/** How a step that could not be completed ends the job, in words the user can act on. */
-function stepFailure(
-  step: Step,
-  state: JobState,
-  error: unknown,
-  retriedSeconds: number | null,
-): Outcome {
-  const reason =
-    describeError(error) + (retriedSeconds === null ? '' : ` (retried for ${retriedSeconds} s)`);
-  switch (step) {
-    case 'provision':
-      return {
-        status: 'failed',
-        errorCode: 'sandbox_create_failed',
-        errorMessage: `Could not create the sandbox: ${reason}`,
-      };
-    case 'clone':
-      return {
-        status: 'failed',
-        errorCode: 'clone_failed',
-        errorMessage: `Could not clone ${state.repoUrl}${state.repoRef ? ` at ${state.repoRef}` : ''}: ${reason}`,
-      };
-    default:
-      return {
-        status: 'failed',
-        errorCode: 'sandbox_error',
-        errorMessage: `The sandbox failed: ${reason}`,
-      };
   }
 }

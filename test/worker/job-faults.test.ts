@@ -136,6 +136,23 @@ describe('stall detection', () => {
     expect(row.errorCode).toBe('stalled');
   });
 
+  it('judges a sandbox lost during an eviction over the stall window too', async () => {
+    const { row } = await jobWith([], 'echo started; sleep 60', async (id, tenantId) => {
+      await expect.poll(() => storedStdout(id, tenantId), { timeout: 20_000 }).toBe('started\n');
+      const res = await fetch(new URL(`/_sandbox/omni-${id}/lose`, env.DAYTONA_API_URL), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.DAYTONA_API_KEY}` },
+      });
+      expect(res.status).toBe(200);
+      // A fresh instance first looks the sandbox up: its 404 must count as missing, not fail.
+      const stub = env.JOB.getByName(id);
+      await evictDurableObject(stub);
+      await runDurableObjectAlarm(stub);
+    });
+    expect(row.status).toBe('failed');
+    expect(row.errorCode).toBe('stalled');
+  });
+
   it('never calls a quiet but healthy job stalled', async () => {
     // Silent for three stall windows (JOB_STALL_SECONDS is 3 in the tests).
     const { row } = await jobWith([], 'sleep 10; echo done');
