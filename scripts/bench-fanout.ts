@@ -8,13 +8,22 @@
  * p99 latency from print to receipt and lines delivered per second (all watchers together),
  * over lines printed once every watcher was connected; stream messages per second (a message is
  * one event, which may hold several lines); lines lost and duplicated over all lines and
- * watchers; and events whose seq did not follow the previous one.
+ * watchers; events whose seq did not follow the previous one; and the resident memory of the
+ * workerd processes of `wrangler dev` before the watchers connect, once they are, and at its peak.
  *
  * Options (environment): BENCH_FANOUT_SECONDS (10), BENCH_FANOUT_WATCHERS ("1,100,500,1000"),
  * BENCH_DEFLATE (1: the watchers ask for permessage-deflate, as browsers do; 0: they do not).
  */
 import { openWatcher, openWatchers } from './lib/bench-watcher.ts';
-import { createJob, percentile, startBenchStack, type BenchStack } from './lib/bench-stack.ts';
+import {
+  createJob,
+  mib,
+  percentile,
+  rssBytes,
+  startBenchStack,
+  workerdPids,
+  type BenchStack,
+} from './lib/bench-stack.ts';
 
 const seconds = Number(process.env.BENCH_FANOUT_SECONDS ?? 10);
 const counts = (process.env.BENCH_FANOUT_WATCHERS ?? '1,100,500,1000').split(',').map(Number);
@@ -30,6 +39,8 @@ interface Row {
   lost: number;
   duplicated: number;
   seqErrors: number;
+  /** workerd's resident memory before the watchers connect, once they are, and at its peak. */
+  rss: string;
 }
 
 /** Prints `total` lines at 100/s after `sleepS` seconds: `L <n> <µs since the epoch>`. */
@@ -42,8 +53,17 @@ function printCommand(sleepS: number, total: number): string {
   ].join('; ');
 }
 
-async function scenario(bench: BenchStack, count: number): Promise<Row> {
+async function scenario(bench: BenchStack, pids: number[], count: number): Promise<Row> {
   const total = seconds * LINES_PER_SECOND;
+  const rssBefore = await rssBytes(pids);
+  let rssPeak = rssBefore;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      rssPeak = Math.max(rssPeak, await rssBytes(pids));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
   const connectBudgetS = 3 + Math.ceil(count / 100);
   const id = await createJob(
     bench,
@@ -82,6 +102,7 @@ async function scenario(bench: BenchStack, count: number): Promise<Row> {
     );
   });
   allConnectedAt = performance.timeOrigin + performance.now();
+  const rssConnected = await rssBytes(pids);
   const connectS = ((Date.now() - started) / 1000).toFixed(1);
   if (Date.now() - started > connectBudgetS * 1000) {
     console.warn(
@@ -89,6 +110,8 @@ async function scenario(bench: BenchStack, count: number): Promise<Row> {
     );
   }
   const results = await Promise.all(watchers.map((w) => w.done));
+  sampling = false;
+  await sampler;
   let lost = 0;
   let duplicated = 0;
   for (let w = 0; w < count; w++) {
@@ -112,15 +135,18 @@ async function scenario(bench: BenchStack, count: number): Promise<Row> {
     lost,
     duplicated,
     seqErrors: results.reduce((n, r) => n + r.seqErrors, 0),
+    rss: `${mib(rssBefore)} / ${mib(rssConnected)} / ${mib(rssPeak)}`,
   };
 }
 
 const bench = await startBenchStack('bench-fanout');
 try {
+  if (bench.stack.pid === undefined) throw new Error('wrangler dev has no pid');
+  const pids = await workerdPids(bench.stack.pid);
   const rows: Row[] = [];
   for (const count of counts) {
     console.log(`${count} watcher(s), ${seconds} s at ${LINES_PER_SECOND} lines/s …`);
-    rows.push(await scenario(bench, count));
+    rows.push(await scenario(bench, pids, count));
   }
   console.log(
     `\nwrangler dev on ${bench.stack.url}; one job printing ${LINES_PER_SECOND} lines/s for ${seconds} s per row\n`,
@@ -135,6 +161,7 @@ try {
     'lost',
     'dup',
     'seq errors',
+    'workerd RSS before / connected / peak',
   ];
   const table = rows.map((r) => [
     String(r.watchers),
@@ -146,6 +173,7 @@ try {
     String(r.lost),
     String(r.duplicated),
     String(r.seqErrors),
+    r.rss,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] ?? '').length)));
   for (const row of [header, ...table]) {
