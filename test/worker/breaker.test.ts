@@ -18,6 +18,7 @@ import { JobRunner } from '../../durable-objects/job/runner.ts';
 import { initialState } from '../../durable-objects/job/state.ts';
 import { JobStorage } from '../../durable-objects/job/storage.ts';
 import { newJobId, sandboxStats } from './faults.ts';
+import { jobSpec } from './job-spec.ts';
 
 const fail = (state: BreakerState, times: number, now: number) => {
   let s = state;
@@ -60,17 +61,7 @@ describe('a job and an open breaker', () => {
       store.ensureSchema();
       const record = new JobRecord(state, env, store);
       record.save(
-        initialState({
-          id,
-          tenantId: 'ten_breaker',
-          repoUrl: env.FIXTURE_REPO_URL,
-          repoRef: null,
-          command: 'echo ok',
-          timeoutSeconds: 120,
-          snapshot: 'omni-sandbox',
-          createdBy: null,
-          createdAt: Date.now(),
-        }),
+        initialState(jobSpec('ten_breaker', { id, command: 'echo ok', timeoutSeconds: 120 })),
       );
       const runner = new JobRunner(record, { ...env, DAYTONA_TARGET: target });
       await runner.advance(0);

@@ -11,6 +11,7 @@ import { JobRunner } from '../../durable-objects/job/runner.ts';
 import { initialState } from '../../durable-objects/job/state.ts';
 import { JobStorage } from '../../durable-objects/job/storage.ts';
 import { ConfigError, loadConfig } from '../../worker/config.ts';
+import { jobSpec } from './job-spec.ts';
 
 describe('configuration errors', () => {
   it('are thrown as ConfigError naming the setting, and are never retryable', () => {
@@ -28,17 +29,13 @@ describe('configuration errors', () => {
       store.ensureSchema();
       const record = new JobRecord(state, env, store);
       record.save(
-        initialState({
-          id,
-          tenantId: 'ten_config_error',
-          repoUrl: 'https://github.com/o/r.git',
-          repoRef: null,
-          command: 'true',
-          timeoutSeconds: 600,
-          snapshot: 'omni-sandbox',
-          createdBy: null,
-          createdAt: Date.now(),
-        }),
+        initialState(
+          jobSpec('ten_config_error', {
+            id,
+            repoUrl: 'https://github.com/o/r.git',
+            timeoutSeconds: 600,
+          }),
+        ),
       );
       const runner = new JobRunner(record, { ...env, DAYTONA_API_KEY: '' });
       await runner.advance(0);

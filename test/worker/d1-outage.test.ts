@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { z } from 'zod';
 import { deadlineAttemptLimit } from '../../durable-objects/job/decisions.ts';
 import { JobDO } from '../../durable-objects/job/job-do.ts';
-import { initialState, toRow, type JobSpec } from '../../durable-objects/job/state.ts';
+import { initialState, toRow } from '../../durable-objects/job/state.ts';
 import { JobStorage } from '../../durable-objects/job/storage.ts';
 import { createApp } from '../../worker/app.ts';
 import { upsertJob } from '../../worker/db/jobs.ts';
@@ -24,21 +24,9 @@ import { CRON_RECONCILE_JOBS } from '../../worker/scheduled.ts';
 import { JobSchema } from '../../worker/schemas/jobs.ts';
 import { allStatements, failingD1 } from './failing-d1.ts';
 import { api, newTenant, waitForEnd } from './helpers.ts';
+import { jobSpec } from './job-spec.ts';
 
-function spec(tenantId: string, patch: Partial<JobSpec> = {}): JobSpec {
-  return {
-    id: `job_${crypto.randomUUID().replaceAll('-', '')}`,
-    tenantId,
-    repoUrl: env.FIXTURE_REPO_URL,
-    repoRef: null,
-    command: 'true',
-    timeoutSeconds: 60,
-    snapshot: 'omni-sandbox',
-    createdBy: 'key:test',
-    createdAt: Date.now(),
-    ...patch,
-  };
-}
+const spec = jobSpec;
 
 async function d1Status(id: string): Promise<unknown> {
   return env.DB.prepare('SELECT status FROM jobs WHERE id = ?').bind(id).first('status');

@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import type { FaultRuleInput } from '../../local-daytona/fault-rules.ts';
-import type { JobSpec } from '../../durable-objects/job/state.ts';
+import { jobSpec } from './job-spec.ts';
 
 const adminUrl = (path: string) => new URL(path, env.DAYTONA_API_URL).toString();
 const auth = { authorization: `Bearer ${env.DAYTONA_API_KEY}` };
@@ -80,17 +80,7 @@ export async function startJob(
   command: string,
   timeoutSeconds = 60,
 ): Promise<void> {
-  const spec: JobSpec = {
-    id,
-    tenantId,
-    repoUrl: env.FIXTURE_REPO_URL,
-    repoRef: null,
-    command,
-    timeoutSeconds,
-    snapshot: 'omni-sandbox',
-    createdBy: 'key:test',
-    createdAt: Date.now(),
-  };
+  const spec = jobSpec(tenantId, { id, command, timeoutSeconds });
   await env.JOB.getByName(id).create(spec, 'running');
 }
 

@@ -11,27 +11,14 @@ import {
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { JobSpec } from '../../durable-objects/job/state.ts';
 import { allEvents, newTenant, sandboxesOf, waitForEnd } from './helpers.ts';
 import { collectUntilClose, nextMessage, openStream } from './sockets.ts';
+import { jobSpec } from './job-spec.ts';
 
 const eventSchema = z.looseObject({ seq: z.number(), type: z.string() });
 const parse = (message: string) => eventSchema.parse(JSON.parse(message));
 
-function spec(tenantId: string, patch: Partial<JobSpec> = {}): JobSpec {
-  return {
-    id: `job_${crypto.randomUUID().replaceAll('-', '')}`,
-    tenantId,
-    repoUrl: env.FIXTURE_REPO_URL,
-    repoRef: null,
-    command: 'true',
-    timeoutSeconds: 60,
-    snapshot: 'omni-sandbox',
-    createdBy: 'key:test',
-    createdAt: Date.now(),
-    ...patch,
-  };
-}
+const spec = jobSpec;
 
 describe('JobDO', () => {
   it('answers for its own tenant only, and an unknown id leaves no storage behind', async () => {

@@ -10,23 +10,12 @@ import type { JobSpec } from '../../durable-objects/job/state.ts';
 import { JobStorage } from '../../durable-objects/job/storage.ts';
 import { JobSchema } from '../../worker/schemas/jobs.ts';
 import { allEvents, api, newTenant, waitForEnd } from './helpers.ts';
+import { jobSpec } from './job-spec.ts';
 
 const DAY_MS = 24 * 60 * 60_000;
 
-function spec(tenantId: string, patch: Partial<JobSpec> = {}): JobSpec {
-  return {
-    id: `job_${crypto.randomUUID().replaceAll('-', '')}`,
-    tenantId,
-    repoUrl: env.FIXTURE_REPO_URL,
-    repoRef: null,
-    command: 'echo out; echo err >&2; exit 3',
-    timeoutSeconds: 60,
-    snapshot: 'omni-sandbox',
-    createdBy: 'key:test',
-    createdAt: Date.now(),
-    ...patch,
-  };
-}
+const spec = (tenantId: string, patch: Partial<JobSpec> = {}) =>
+  jobSpec(tenantId, { command: 'echo out; echo err >&2; exit 3', ...patch });
 
 type JobStub = ReturnType<typeof env.JOB.getByName>;
 
