@@ -160,12 +160,20 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     child.stderr?.on('data', onData);
     const url = `http://127.0.0.1:${port}`;
     const stopWrangler = async () => {
-      if (child.exitCode !== null || child.pid === undefined) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      // wrangler runs workerd as a child: signal the whole process group.
-      process.kill(-child.pid, 'SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+      const pid = child.pid;
+      if (pid === undefined) return;
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        // wrangler runs workerd as a child: signal the whole process group.
+        process.kill(-pid, 'SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      }
+      // The launcher can exit on SIGTERM before its children do: end what is left of the group.
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
     };
     try {
       await waitForHealth(url, child, () => output);
