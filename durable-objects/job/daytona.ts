@@ -42,7 +42,7 @@ type Failure = { kind: 'transient'; retryAfterMs: number } | { kind: 'permanent'
 
 /**
  * Transient when trying again later may succeed: no answer, timeouts, 408, 429 (with the
- * server's Retry-After) and 5xx. Permanent: any other 4xx (bad request, bad credentials, no
+ * server's Retry-After) and 5xx. Permanent: every other 4xx (bad request, bad credentials, no
  * permission, unknown snapshot), an argument the SDK refused, and a configuration error, which
  * no retry can fix.
  */

@@ -8,10 +8,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startLocalDaytona, type LocalDaytona } from '../../local-daytona/server.ts';
-import { wrangler } from './dev-stack.ts';
+import { freePort, wrangler } from './dev-stack.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const wranglerBin = fileURLToPath(
@@ -32,19 +31,6 @@ interface SoakRuntimeOptions {
   logFile: string;
   /** Worker settings passed with `--var`. */
   vars: Record<string, string>;
-}
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** True while any process of the group `pid` leads is alive. */

@@ -48,6 +48,16 @@ export async function timesFired(id: string): Promise<number> {
   return body.rules.find((r) => r.id === id)?.fired ?? 0;
 }
 
+/** Makes local-daytona lose (404 from then on) or stop the sandbox of job `id`; asserts 200. */
+export async function sandboxFault(id: string, what: 'lose' | 'stop'): Promise<void> {
+  const res = await fetch(adminUrl(`/_sandbox/omni-${id}/${what}`), {
+    method: 'POST',
+    headers: auth,
+  });
+  await res.body?.cancel();
+  expect(res.status).toBe(200);
+}
+
 const SandboxStatsSchema = z.object({
   name: z.string(),
   state: z.string(),

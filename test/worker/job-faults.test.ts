@@ -11,6 +11,7 @@ import {
   addFaults,
   newJobId,
   removeFaults,
+  sandboxFault,
   sandboxStats,
   startJob,
   storedStdout,
@@ -113,11 +114,7 @@ describe('stall detection', () => {
     const { row } = await jobWith([], 'echo started; sleep 60', async (id, tenantId) => {
       await waitForStatus(id, tenantId, (s) => s === 'running');
       await expect.poll(() => storedStdout(id, tenantId), { timeout: 20_000 }).toBe('started\n');
-      const res = await fetch(new URL(`/_sandbox/omni-${id}/lose`, env.DAYTONA_API_URL), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${env.DAYTONA_API_KEY}` },
-      });
-      expect(res.status).toBe(200);
+      await sandboxFault(id, 'lose');
     });
     expect(row.status).toBe('failed');
     expect(row.errorCode).toBe('stalled');
@@ -126,11 +123,7 @@ describe('stall detection', () => {
   it('fails a job whose sandbox stopped mid-run as stalled', async () => {
     const { row } = await jobWith([], 'echo started; sleep 60', async (id, tenantId) => {
       await expect.poll(() => storedStdout(id, tenantId), { timeout: 20_000 }).toBe('started\n');
-      const res = await fetch(new URL(`/_sandbox/omni-${id}/stop`, env.DAYTONA_API_URL), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${env.DAYTONA_API_KEY}` },
-      });
-      expect(res.status).toBe(200);
+      await sandboxFault(id, 'stop');
     });
     expect(row.status).toBe('failed');
     expect(row.errorCode).toBe('stalled');
@@ -139,11 +132,7 @@ describe('stall detection', () => {
   it('judges a sandbox lost during an eviction over the stall window too', async () => {
     const { row } = await jobWith([], 'echo started; sleep 60', async (id, tenantId) => {
       await expect.poll(() => storedStdout(id, tenantId), { timeout: 20_000 }).toBe('started\n');
-      const res = await fetch(new URL(`/_sandbox/omni-${id}/lose`, env.DAYTONA_API_URL), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${env.DAYTONA_API_KEY}` },
-      });
-      expect(res.status).toBe(200);
+      await sandboxFault(id, 'lose');
       // A fresh instance first looks the sandbox up: its 404 must count as missing, not fail.
       const stub = env.JOB.getByName(id);
       await evictDurableObject(stub);
