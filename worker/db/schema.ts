@@ -10,11 +10,16 @@ import { isFinalStatus, jobStatuses } from '../domain/jobs.ts';
 export const roles = ['viewer', 'member', 'admin', 'owner'] as const;
 export type Role = (typeof roles)[number];
 
-/** A customer account. Every other row belongs to exactly one tenant. */
+/**
+ * A customer account. Every other row belongs to exactly one tenant. `deletedAt` is the tombstone
+ * of a deleted tenant (docs/tenant-data.md): its row stays, as the anchor of its last audit entry,
+ * and every credential of it is refused.
+ */
 export const tenants = sqliteTable('tenants', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   createdAt: integer('created_at').notNull(),
+  deletedAt: integer('deleted_at'),
 });
 
 /**

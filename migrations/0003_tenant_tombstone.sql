@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `deleted_at` integer;
