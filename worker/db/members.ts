@@ -2,7 +2,7 @@
  * D1 queries on the `memberships` table: the role a tenant's owners gave each person (JWT
  * subject). Every query filters by tenant: another tenant's member is not found.
  */
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { forgetMembership, membershipsBySubject } from './auth-cache.ts';
 import { olderThan, toPage, type Cursor } from './page.ts';
@@ -29,7 +29,8 @@ export async function findSubjectStanding(
       memberships,
       and(eq(memberships.tenantId, tenants.id), eq(memberships.subject, subject)),
     )
-    .where(eq(tenants.id, tenantId))
+    // A deleted tenant (its tombstone) is as unknown as one that never existed.
+    .where(and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)))
     .limit(1);
   const row = rows[0];
   if (!row) return null;
