@@ -6,12 +6,12 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
-import { requestId } from 'hono/request-id';
 import { ApiError } from './errors.ts';
 import { authenticate } from './middleware/auth.ts';
 import { corsPolicy } from './middleware/cors.ts';
 import { handleError } from './middleware/errors.ts';
 import { rateLimitByCaller, rateLimitByIp } from './middleware/rate-limit.ts';
+import { serverRequestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { noStore, securityHeaders } from './middleware/secure-headers.ts';
 import { REQUEST_TIMEOUT_MS, requestTimeout } from './middleware/timeout.ts';
@@ -34,7 +34,7 @@ interface AppOptions {
 export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(serverRequestId);
   app.use(requestLog);
   app.use(securityHeaders);
   // Before rate limits and auth: a preflight carries no credentials and must not use up a limit.

@@ -166,7 +166,10 @@ export class JobDO extends DurableObject<Env> {
       return new Response('no such job', { status: 404 });
     }
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-      return new Response('expected a WebSocket upgrade', { status: 426 });
+      return new Response('expected a WebSocket upgrade', {
+        status: 426,
+        headers: { Upgrade: 'websocket' },
+      });
     }
     let maxWatchers: number;
     try {

@@ -73,7 +73,9 @@ describe('simple requests', () => {
     expect(exposed).toEqual(
       expect.arrayContaining(['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy']),
     );
-    expect(exposed).toEqual(expect.arrayContaining(['Location', 'Idempotent-Replayed']));
+    expect(exposed).toEqual(
+      expect.arrayContaining(['Location', 'Idempotent-Replayed', 'WWW-Authenticate']),
+    );
     expect(res.headers.get('vary')).toContain('Origin');
   });
 

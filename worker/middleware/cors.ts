@@ -19,6 +19,7 @@ const CORS_EXPOSE_HEADERS = [
   'RateLimit-Policy',
   'Location',
   'Idempotent-Replayed',
+  'WWW-Authenticate',
 ];
 
 /** How long a browser may reuse a preflight answer; Chromium caps it at two hours anyway. */

@@ -1,12 +1,14 @@
 /**
  * Turns anything thrown by a handler into a problem+json answer. Only ApiError messages reach
- * the caller; anything else is a 500 with a generic message, logged and sent to Sentry.
+ * the caller; anything else is a 500 with a generic message, logged and sent to Sentry. Some
+ * statuses get the headers their RFCs require (worker/lib/error-headers.ts).
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { Toucan } from 'toucan-js';
 import { ConfigError } from '../config.ts';
 import { ApiError, problemResponse, type ErrorCode } from '../errors.ts';
+import { errorHeaders } from '../lib/error-headers.ts';
 import { errorFields, log } from '../lib/log.ts';
 import type { AppEnv } from '../types.ts';
 
@@ -55,5 +57,9 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
       sentry.captureException(error);
     }
   }
-  return problemResponse(apiError, c.req.path, requestId);
+  const response = problemResponse(apiError, c.req.path, requestId);
+  for (const [name, value] of Object.entries(errorHeaders(apiError, c.req.raw))) {
+    response.headers.set(name, value);
+  }
+  return response;
 }

@@ -6,7 +6,7 @@ import type { AuditRow } from '../db/schema.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { AuditListSchema, ListAuditQuerySchema, type AuditEntry } from '../schemas/audit.ts';
-import { problem, security } from '../schemas/responses.ts';
+import { authChallenge, problem, scopeChallenge, security } from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
 import { validationHook } from '../validation.ts';
 
@@ -53,8 +53,8 @@ const listAuditRoute = createRoute({
       content: { 'application/json': { schema: AuditListSchema } },
     },
     400: problem('Invalid query'),
-    401: problem('No valid credentials'),
-    403: problem('Role too weak'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Role too weak', scopeChallenge),
   },
 });
 

@@ -28,7 +28,13 @@ import {
   type Job,
 } from '../schemas/jobs.ts';
 import { NoBodySchema, NoQuerySchema } from '../schemas/page.ts';
-import { problem, security } from '../schemas/responses.ts';
+import {
+  authChallenge,
+  problem,
+  scopeChallenge,
+  security,
+  upgradeHeader,
+} from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
 
 export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -92,8 +98,8 @@ const createJobRoute = createRoute({
   responses: {
     201: { description: 'Accepted', content: { 'application/json': { schema: JobSchema } } },
     400: problem('Invalid body'),
-    401: problem('No valid credentials'),
-    403: problem('Role too weak'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Role too weak', scopeChallenge),
     409: problem('A request with this Idempotency-Key is in flight'),
     413: problem('Body too large'),
     422: problem('Idempotency-Key reused with another body'),
@@ -121,7 +127,7 @@ const listJobsRoute = createRoute({
       content: { 'application/json': { schema: JobListSchema } },
     },
     400: problem('Invalid query'),
-    401: problem('No valid credentials'),
+    401: problem('No valid credentials', authChallenge),
   },
 });
 
@@ -143,7 +149,7 @@ const getJob = createRoute({
   request: { params: JobIdParamsSchema, query: NoQuerySchema },
   responses: {
     200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
-    401: problem('No valid credentials'),
+    401: problem('No valid credentials', authChallenge),
     404: problem('No such job'),
   },
 });
@@ -167,7 +173,7 @@ const getEvents = createRoute({
   responses: {
     200: { description: 'Events', content: { 'application/json': { schema: JobEventPageSchema } } },
     400: problem('Invalid query'),
-    401: problem('No valid credentials'),
+    401: problem('No valid credentials', authChallenge),
     404: problem('No such job'),
   },
 });
@@ -190,9 +196,9 @@ const streamJob = createRoute({
   request: { params: JobIdParamsSchema, query: StreamQuerySchema },
   responses: {
     101: { description: 'Switching to the WebSocket protocol' },
-    401: problem('No valid credentials'),
+    401: problem('No valid credentials', authChallenge),
     404: problem('No such job'),
-    426: problem('Not a WebSocket upgrade'),
+    426: problem('Not a WebSocket upgrade', upgradeHeader),
     429: problem('The job has JOB_MAX_WATCHERS watchers already'),
   },
 });
@@ -232,8 +238,8 @@ const cancelRoute = createRoute({
   request: actionRequest,
   responses: {
     200: { description: 'Canceled', content: { 'application/json': { schema: JobSchema } } },
-    401: problem('No valid credentials'),
-    403: problem('Role too weak'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Role too weak', scopeChallenge),
     404: problem('No such job'),
     409: problem('The job had already ended'),
   },
@@ -264,7 +270,7 @@ const streamTokenRoute = createRoute({
   request: actionRequest,
   responses: {
     201: { description: 'A token', content: { 'application/json': { schema: StreamTokenSchema } } },
-    401: problem('No valid credentials'),
+    401: problem('No valid credentials', authChallenge),
     404: problem('No such job'),
     503: problem('STREAM_TOKEN_SECRET is not configured'),
   },

@@ -23,7 +23,7 @@ import {
   type ApiKey,
   type CreatedKey,
 } from '../schemas/keys.ts';
-import { problem, security } from '../schemas/responses.ts';
+import { authChallenge, problem, scopeChallenge, security } from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
 import { validationHook } from '../validation.ts';
 import { NoQuerySchema } from '../schemas/page.ts';
@@ -103,8 +103,8 @@ const createKey = createRoute({
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: CreatedKeySchema } } },
     400: problem('Invalid body'),
-    401: problem('No valid credentials'),
-    403: problem('Role too weak, or a role stronger than your own was asked for'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Role too weak, or a role stronger than your own was asked for', scopeChallenge),
   },
 });
 
@@ -133,8 +133,8 @@ const listKeysRoute = createRoute({
       content: { 'application/json': { schema: KeyListSchema } },
     },
     400: problem('Invalid query'),
-    401: problem('No valid credentials'),
-    403: problem('Role too weak'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Role too weak', scopeChallenge),
   },
 });
 
@@ -156,8 +156,8 @@ const revokeKeyRoute = createRoute({
   request: { params: KeyIdParamsSchema, query: NoQuerySchema },
   responses: {
     204: { description: 'Revoked' },
-    401: problem('No valid credentials'),
-    403: problem('Role too weak for this key'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Role too weak for this key', scopeChallenge),
     404: problem('No such key'),
   },
 });
@@ -189,8 +189,8 @@ const rotateKeyRoute = createRoute({
       content: { 'application/json': { schema: RotatedKeySchema } },
     },
     400: problem('Invalid body'),
-    401: problem('No valid credentials'),
-    403: problem('Role too weak for this key'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Role too weak for this key', scopeChallenge),
     404: problem('No such key'),
     409: problem('The key is revoked, expired or already rotated'),
   },

@@ -24,7 +24,7 @@ import {
   SubjectParamsSchema,
   type Member,
 } from '../schemas/members.ts';
-import { problem, security } from '../schemas/responses.ts';
+import { authChallenge, problem, scopeChallenge, security } from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
 import { validationHook } from '../validation.ts';
 import { NoQuerySchema } from '../schemas/page.ts';
@@ -65,8 +65,8 @@ const listMembersRoute = createRoute({
       content: { 'application/json': { schema: MemberListSchema } },
     },
     400: problem('Invalid query'),
-    401: problem('No valid credentials'),
-    403: problem('Role too weak'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Role too weak', scopeChallenge),
   },
 });
 
@@ -95,8 +95,8 @@ const putMember = createRoute({
     200: { description: 'Changed', content: { 'application/json': { schema: MemberSchema } } },
     201: { description: 'Added', content: { 'application/json': { schema: MemberSchema } } },
     400: problem('Invalid body'),
-    401: problem('No valid credentials'),
-    403: problem('Only owners manage members'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Only owners manage members', scopeChallenge),
     409: problem('You cannot demote yourself'),
   },
 });
@@ -128,8 +128,8 @@ const deleteMemberRoute = createRoute({
   request: { params: SubjectParamsSchema, query: NoQuerySchema },
   responses: {
     204: { description: 'Removed' },
-    401: problem('No valid credentials'),
-    403: problem('Only owners manage members'),
+    401: problem('No valid credentials', authChallenge),
+    403: problem('Only owners manage members', scopeChallenge),
     404: problem('No such member'),
     409: problem('You cannot remove yourself'),
   },

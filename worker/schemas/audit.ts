@@ -15,7 +15,9 @@ const AuditEntrySchema = z
       .string()
       .nullable()
       .openapi({ description: 'What was acted on: a key, member or job.' }),
-    request_id: z.string().openapi({ description: 'The X-Request-Id of the request that did it.' }),
+    request_id: z.string().openapi({
+      description: 'The id the server gave the request that did it (its X-Request-Id).',
+    }),
     ip: z.string().nullable(),
     details: z
       .record(z.string(), z.unknown())

@@ -1,13 +1,36 @@
 /** OpenAPI pieces that route modules share: error responses and the security requirement. */
+import { z } from '@hono/zod-openapi';
 import { ProblemSchema } from './problem.ts';
 
-/** An error response of a route, documented as a problem+json body. */
-export function problem(description: string) {
+/** An error response of a route, documented as a problem+json body (and its headers, if some). */
+export function problem(description: string, headers?: z.ZodObject) {
   return {
     description,
+    ...(headers ? { headers } : {}),
     content: { 'application/problem+json': { schema: ProblemSchema } },
   };
 }
+
+/** The header of every 401 (worker/lib/error-headers.ts). */
+export const authChallenge = z.object({
+  'WWW-Authenticate': z.string().openapi({
+    description:
+      'RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused.',
+    example:
+      'Bearer realm="omni", error="invalid_token", error_description="The API key is not valid"',
+  }),
+});
+
+/** The header of every 403: the caller's role is too weak (worker/lib/error-headers.ts). */
+export const scopeChallenge = z.object({
+  'WWW-Authenticate': z.string().openapi({
+    description:
+      'RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`.',
+  }),
+});
+
+/** The header of a 426 (RFC 9110 §15.5.22): the protocol to switch to. */
+export const upgradeHeader = z.object({ Upgrade: z.literal('websocket') });
 
 /** The security requirement of every /v1 route: a bearer API key or JWT. */
 export const security = [{ bearerAuth: [] }];
