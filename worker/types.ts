@@ -10,7 +10,15 @@ export interface Caller {
   actor: string;
   /** The API key used, if the caller authenticated with one. */
   keyId: string | null;
+  /**
+   * Where the role comes from, which is what revoking it means: an API key (capped by the keys
+   * above it, `depth` of them; see worker/db/key-chain.ts), a membership, or a JWT's role claim
+   * (which only the identity provider can take back).
+   */
+  grant: Grant;
 }
+
+export type Grant = { kind: 'key'; depth: number } | { kind: 'member' } | { kind: 'claim' };
 
 export interface AppEnv {
   Bindings: Env;

@@ -42,10 +42,11 @@ const MAX_CLEANUP_ATTEMPTS = 12;
 /**
  * Failed runs of a deadline's handler before it is given up (and logged), or null: retried with
  * capped backoff for as long as it takes. A job's final D1 row, the return of its tenant's slot
- * and the deletion of its expired output must all happen, however long their store was down.
+ * and the deletion of its expired output must all happen, however long their store was down;
+ * watchers are checked against revocation for as long as they stay connected.
  */
 export function deadlineAttemptLimit(kind: DeadlineKind): number | null {
-  return kind === 'sync' || kind === 'release' || kind === 'retention'
+  return kind === 'sync' || kind === 'release' || kind === 'retention' || kind === 'standing'
     ? null
     : MAX_CLEANUP_ATTEMPTS;
 }

@@ -10,7 +10,10 @@
  * deadlines) is saved directly.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { z } from 'zod';
+import { AUTH_CACHE_TTL_MS } from '../../worker/db/auth-cache.ts';
 import { upsertJob } from '../../worker/db/jobs.ts';
+import { standingActors } from '../../worker/db/standing.ts';
 import type { JobStatus } from '../../worker/domain/jobs.ts';
 import type { JobRow } from '../../worker/db/schema.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
@@ -37,6 +40,17 @@ export type JobActivity = 'active' | 'finished' | 'unknown';
  * and then the invocation has re-armed the alarm at the next real deadline.
  */
 const ALARM_WATCHDOG_MS = 5_000;
+
+/**
+ * How often open watchers are checked against revocation: the auth cache's lifetime, so a
+ * revoked key's streams end about as soon as its requests are refused everywhere.
+ */
+const STANDING_CHECK_MS = AUTH_CACHE_TTL_MS;
+
+const viewerSchema = z.object({
+  actor: z.string().min(1),
+  grant: z.enum(['key', 'member', 'claim']),
+});
 
 /** What cancel() did: ended the job now, or found it had already ended. */
 type CancelResult =
@@ -181,7 +195,17 @@ export class JobDO extends DurableObject<Env> {
       return new Response('too many watchers on this job', { status: 429 });
     }
     const after = Number(url.searchParams.get('after') ?? '0');
-    const client = this.watchers.accept(after);
+    const viewer = viewerSchema.safeParse({
+      actor: url.searchParams.get('actor'),
+      grant: url.searchParams.get('grant'),
+    });
+    if (!viewer.success) return new Response('who opens the stream is missing', { status: 400 });
+    const client = this.watchers.accept(after, viewer.data);
+    // Watchers are checked against revocation while they stay connected.
+    if (!this.store.deadlines().some((d) => d.kind === 'standing')) {
+      this.store.setDeadline('standing', Date.now() + STANDING_CHECK_MS);
+      await this.armAlarm();
+    }
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -259,6 +283,9 @@ export class JobDO extends DurableObject<Env> {
         case 'retention':
           if (state) expireOutput(this.store, state, this.env, Date.now());
           break;
+        case 'standing':
+          await this.checkWatchers();
+          break;
       }
       this.store.clearDeadline(deadline);
     } catch (error) {
@@ -278,6 +305,21 @@ export class JobDO extends DurableObject<Env> {
         this.store.setDeadline(deadline.kind, Date.now() + retryDelayMs(attempts), attempts);
       }
     }
+  }
+
+  /**
+   * Closes the watchers whose key or membership was revoked since they connected, reading D1
+   * itself (not the auth cache), and checks again in STANDING_CHECK_MS while some remain.
+   */
+  private async checkWatchers(): Promise<void> {
+    const state = this.record.state;
+    if (!state) return;
+    const { open, closed } = await this.watchers.checkStanding((viewers) =>
+      standingActors(this.env.DB, state.tenantId, viewers),
+    );
+    if (closed > 0)
+      log('info', 'closed watchers whose credentials were revoked', { job_id: state.id, closed });
+    if (open > 0) this.store.setDeadline('standing', Date.now() + STANDING_CHECK_MS);
   }
 
   /** Points the single alarm at the earliest deadline. */

@@ -14,14 +14,27 @@
  * the Watchers of a woken object resume it.
  */
 import { z } from 'zod';
+import type { Viewer } from '../../worker/db/standing.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
 import { fitInBudget } from './decisions.ts';
 import { REPLAY_PAGE_EVENTS, REPLAY_WINDOW_BYTES, SendWindow, utf8Length } from './send-budget.ts';
 import type { JobEvent, JobStorage } from './storage.ts';
 
-/** A watcher's position, as kept in its socket's attachment (at most 2 KiB; this is ~30 bytes). */
+/** A watcher's position: the seq of the last event it was sent, and whether it is live. */
 const positionSchema = z.object({ sent: z.number().int().nonnegative(), live: z.boolean() });
 type Position = z.infer<typeof positionSchema>;
+
+/**
+ * What a socket's attachment holds (at most 2 KiB; this is a few hundred bytes at most): its
+ * position, and who opened it, so that it can be closed once that caller's key or membership is
+ * revoked (checkStanding).
+ */
+const attachmentSchema = positionSchema.extend({
+  viewer: z.object({ actor: z.string(), grant: z.enum(['key', 'member', 'claim']) }).optional(),
+});
+
+/** Close code and reason for a watcher whose credentials were revoked (1008: policy). */
+export const REVOKED_CLOSE = { code: 1008, reason: 'credentials revoked' } as const;
 
 /** One event ready to send. */
 interface Message {
@@ -39,6 +52,7 @@ export class Watchers {
   private readonly store: JobStorage;
   private readonly ended: () => boolean;
   private readonly positions = new WeakMap<WebSocket, Position>();
+  private readonly viewers = new WeakMap<WebSocket, Viewer>();
   private readonly window = new SendWindow();
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Where the next pump starts among the catching-up watchers, so that each gets its turn. */
@@ -57,10 +71,14 @@ export class Watchers {
     const last = store.lastSeq();
     let catchingUp = false;
     for (const ws of sockets) {
-      const parsed = positionSchema.safeParse(ws.deserializeAttachment());
+      const parsed = attachmentSchema.safeParse(ws.deserializeAttachment());
       // A socket without a position was accepted before replay was paced: it got it all then.
-      const at = parsed.success && !parsed.data.live ? parsed.data : { sent: last, live: true };
+      const at =
+        parsed.success && !parsed.data.live
+          ? { sent: parsed.data.sent, live: false }
+          : { sent: last, live: true };
       this.positions.set(ws, at);
+      if (parsed.success && parsed.data.viewer) this.viewers.set(ws, parsed.data.viewer);
       catchingUp ||= !at.live;
     }
     if (catchingUp) this.schedule(0);
@@ -71,17 +89,49 @@ export class Watchers {
     return this.ctx.getWebSockets().length;
   }
 
-  /** Accepts a watcher that wants the events after `after`, and starts its replay. */
-  accept(after: number): WebSocket {
+  /**
+   * Accepts a watcher, opened by `viewer`, that wants the events after `after`, and starts its
+   * replay.
+   */
+  accept(after: number, viewer: Viewer): WebSocket {
     const pair = new WebSocketPair();
     const client = pair[0];
     const server = pair[1];
     this.ctx.acceptWebSocket(server);
     const at = { sent: after, live: false };
     this.positions.set(server, at);
-    server.serializeAttachment(at);
+    this.viewers.set(server, viewer);
+    this.save(server, at);
     this.pump();
     return client;
+  }
+
+  /**
+   * Closes the watchers whose opener no longer stands (`standing` answers for a set of viewers
+   * which of their actors do) with 1008, and says how many watchers remain open.
+   */
+  async checkStanding(
+    standing: (viewers: Viewer[]) => Promise<Set<string>>,
+  ): Promise<{ open: number; closed: number }> {
+    const watched = this.open().flatMap((ws) => {
+      const viewer = this.viewers.get(ws);
+      return viewer ? [{ ws, viewer }] : [];
+    });
+    if (watched.length === 0) return { open: this.open().length, closed: 0 };
+    const stands = await standing(watched.map((w) => w.viewer));
+    let closed = 0;
+    for (const { ws, viewer } of watched) {
+      if (stands.has(viewer.actor)) continue;
+      closeQuietly(ws, REVOKED_CLOSE.code, REVOKED_CLOSE.reason);
+      closed += 1;
+    }
+    return { open: this.open().length, closed };
+  }
+
+  /** Saves a socket's position, with who opened it, in its attachment. */
+  private save(ws: WebSocket, at: Position): void {
+    const viewer = this.viewers.get(ws);
+    ws.serializeAttachment(viewer ? { ...at, viewer } : at);
   }
 
   /** Sends a just-stored event to the live watchers; one over the window falls behind instead. */
@@ -151,7 +201,7 @@ export class Watchers {
         if (at.sent >= last) {
           this.caughtUp(ws, at, ended);
         } else {
-          ws.serializeAttachment(at);
+          this.save(ws, at);
           next.push(ws);
         }
       }
@@ -167,7 +217,7 @@ export class Watchers {
       return;
     }
     at.live = true;
-    ws.serializeAttachment(at);
+    this.save(ws, at);
   }
 
   /** Sends `ws` the next page of the log, at most `budget` bytes; false if its socket broke. */
@@ -190,7 +240,7 @@ export class Watchers {
 
   private fallBehind(ws: WebSocket, at: Position): void {
     at.live = false;
-    ws.serializeAttachment(at);
+    this.save(ws, at);
   }
 
   /** Runs the pump at the next window (or after `delay` ms), unless it is already scheduled. */

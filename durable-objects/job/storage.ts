@@ -33,8 +33,19 @@ export type EventBody = z.infer<typeof eventBodySchema>;
 /** One entry of the job's log as clients see it. */
 export type JobEvent = EventBody & { seq: number; type: JobEventType; ts: string };
 
-const deadlineKinds = ['advance', 'timeout', 'cleanup', 'sync', 'release', 'retention'] as const;
-/** What a deadline is for; `retention` deletes a finished job's output once it has expired. */
+const deadlineKinds = [
+  'advance',
+  'timeout',
+  'cleanup',
+  'sync',
+  'release',
+  'retention',
+  'standing',
+] as const;
+/**
+ * What a deadline is for; `retention` deletes a finished job's output once it has expired,
+ * `standing` closes watchers whose credentials were revoked.
+ */
 export type DeadlineKind = (typeof deadlineKinds)[number];
 
 export interface Deadline {

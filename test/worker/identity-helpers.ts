@@ -1,6 +1,9 @@
 /** Helpers of the key, member and audit tests: JSON calls, problems, keys, audit pages, polling. */
+import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { SignJWT } from 'jose';
 import { expect } from 'vitest';
+import { createApp } from '../../worker/app.ts';
 import { z } from 'zod';
 import type { Role } from '../../worker/db/schema.ts';
 import { hashApiKey } from '../../worker/lib/api-keys.ts';
@@ -92,4 +95,53 @@ export async function eventually(check: () => Promise<boolean>, ms: number, what
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+const USER_SECRET = 'identity-test-secret-of-at-least-32-bytes';
+
+/** Bindings under which HS256 JWTs signed by asUser() are accepted. */
+export const userEnv = {
+  ...env,
+  JWT_SECRET: USER_SECRET,
+  JWT_ISSUER: 'https://idp.test',
+  JWT_AUDIENCE: 'omni',
+};
+
+/** An HS256 JWT for the person `subject` of `tenant`, with `claimRole` as its role claim. */
+export function userToken(tenant: string, subject: string, claimRole = 'viewer'): Promise<string> {
+  return new SignJWT({ tenant_id: tenant, role: claimRole })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(subject)
+    .setIssuer('https://idp.test')
+    .setAudience('omni')
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(USER_SECRET));
+}
+
+/** Calls the app (under userEnv) as the person `subject` of `tenant`, with a JWT. */
+export async function asUser(
+  tenant: string,
+  subject: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  claimRole = 'viewer',
+): Promise<Response> {
+  const token = await userToken(tenant, subject, claimRole);
+  const init: RequestInit = {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  };
+  return createApp().request(path, init, userEnv, createExecutionContext());
+}
+
+/** Adds a membership directly in D1 (for tenants that have no owner to add it through the API). */
+export async function addMember(tenant: string, subject: string, role: Role): Promise<void> {
+  const now = Date.now();
+  await env.DB.prepare(
+    'INSERT INTO memberships (tenant_id, subject, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+  )
+    .bind(tenant, subject, role, now, now)
+    .run();
 }

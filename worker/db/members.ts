@@ -4,9 +4,11 @@
  */
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { forgetMembership, membershipsBySubject } from './auth-cache.ts';
+import { z } from 'zod';
+import { authGeneration, forgetMembership, membershipsBySubject } from './auth-cache.ts';
+import { LastOwnerError, ownerGuard, ownerGuardWith } from './owners.ts';
 import { olderThan, toPage, type Cursor } from './page.ts';
-import { memberships, tenants, type Role } from './schema.ts';
+import { memberships, roles, tenants, type Role } from './schema.ts';
 
 export type MembershipRow = typeof memberships.$inferSelect;
 
@@ -22,6 +24,7 @@ export async function findSubjectStanding(
   const cacheKey = `${tenantId}\n${subject}`;
   const cached = membershipsBySubject.get(cacheKey);
   if (cached) return cached;
+  const generation = authGeneration();
   const rows = await drizzle(d1)
     .select({ role: memberships.role })
     .from(tenants)
@@ -35,7 +38,7 @@ export async function findSubjectStanding(
   const row = rows[0];
   if (!row) return null;
   const standing = { role: row.role };
-  membershipsBySubject.set(cacheKey, standing);
+  membershipsBySubject.set(cacheKey, standing, generation);
   return standing;
 }
 
@@ -73,7 +76,31 @@ export async function listMembers(
   return toPage(rows, options.limit, (row) => ({ createdAt: row.createdAt, id: row.subject }));
 }
 
-/** Gives `subject` the role `role` in the tenant, adding the membership if there is none. */
+const membershipRowSchema = z.object({
+  tenant_id: z.string(),
+  subject: z.string(),
+  role: z.enum(roles),
+  created_at: z.number(),
+  updated_at: z.number(),
+});
+
+function toMembership(raw: unknown): MembershipRow {
+  const row = membershipRowSchema.parse(raw);
+  return {
+    tenantId: row.tenant_id,
+    subject: row.subject,
+    role: row.role,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * Gives `subject` the role `role` in the tenant, adding the membership if there is none. A
+ * demotion that would leave the tenant without an owner changes nothing (owners.ts; the check
+ * is part of the one upsert).
+ * @throws LastOwnerError in that case.
+ */
 export async function upsertMember(
   d1: D1Database,
   tenantId: string,
@@ -81,30 +108,44 @@ export async function upsertMember(
   role: Role,
   now: number,
 ): Promise<MembershipRow> {
-  const rows = await drizzle(d1)
-    .insert(memberships)
-    .values({ tenantId, subject, role, createdAt: now, updatedAt: now })
-    .onConflictDoUpdate({
-      target: [memberships.tenantId, memberships.subject],
-      set: { role, updatedAt: now },
-    })
-    .returning();
+  const { results } = await d1
+    .prepare(
+      `${ownerGuardWith}
+       INSERT INTO memberships (tenant_id, subject, role, created_at, updated_at)
+       VALUES (?1, ?3, ?4, ?5, ?5)
+       ON CONFLICT (tenant_id, subject) DO UPDATE
+          SET role = excluded.role, updated_at = excluded.updated_at
+        WHERE excluded.role = 'owner' OR ${ownerGuard}
+       RETURNING *`,
+    )
+    .bind(tenantId, '', subject, role, now)
+    .all();
   forgetMembership(tenantId, subject);
-  const row = rows[0];
-  if (!row) throw new Error('upsert of a membership returned no row');
-  return row;
+  const row = results[0];
+  if (row === undefined) throw new LastOwnerError();
+  return toMembership(row);
 }
 
-/** Removes the membership of `subject`; returns the removed row, or null if there was none. */
+/**
+ * Removes the membership of `subject`; returns the removed row, or null if there was none.
+ * @throws LastOwnerError if the member is the tenant's last lasting owner (owners.ts).
+ */
 export async function deleteMember(
   d1: D1Database,
   tenantId: string,
   subject: string,
 ): Promise<MembershipRow | null> {
-  const rows = await drizzle(d1)
-    .delete(memberships)
-    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.subject, subject)))
-    .returning();
+  const { results } = await d1
+    .prepare(
+      `${ownerGuardWith}
+       DELETE FROM memberships WHERE tenant_id = ?1 AND subject = ?3 AND ${ownerGuard}
+       RETURNING *`,
+    )
+    .bind(tenantId, '', subject)
+    .all();
   forgetMembership(tenantId, subject);
-  return rows[0] ?? null;
+  const row = results[0];
+  if (row !== undefined) return toMembership(row);
+  if (await findMember(d1, tenantId, subject)) throw new LastOwnerError();
+  return null;
 }

@@ -8,11 +8,12 @@ import { createMiddleware } from 'hono/factory';
 import { loadJwtConfig } from '../auth-config.ts';
 import { findActiveKeyByHash, touchKey } from '../db/keys.ts';
 import { findSubjectStanding } from '../db/members.ts';
+import { viewerStands } from '../db/standing.ts';
 import { roles, type Role } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { hashApiKey, isWellFormedApiKey } from '../lib/api-keys.ts';
 import { verifyJwt } from '../lib/jwt.ts';
-import { verifyStreamToken } from '../lib/stream-token.ts';
+import { verifyStreamToken, viewerOf } from '../lib/stream-token.ts';
 import type { AppEnv, Caller } from '../types.ts';
 
 /** `last_used_at` is written at most this often per key, off the request's path. */
@@ -36,7 +37,9 @@ async function callerFromApiKey(c: Context<AppEnv>, key: string): Promise<Caller
   const hash = await hashApiKey(key);
   const row = await findActiveKeyByHash(c.env.DB, hash);
   const now = Date.now();
-  if (!row || (row.expiresAt !== null && row.expiresAt <= now)) {
+  // A key without a standing (revoked, expired, or made by a key or member that no longer has
+  // one: worker/db/key-chain.ts) is refused like an unknown one.
+  if (!row || (row.validUntil !== null && row.validUntil <= now)) {
     throw new ApiError(
       'unauthorized',
       'The API key is not valid, has been revoked, or has expired.',
@@ -47,7 +50,13 @@ async function callerFromApiKey(c: Context<AppEnv>, key: string): Promise<Caller
     // Off the request's path; a lost write only makes `last_used_at` a little older.
     c.executionCtx.waitUntil(touchKey(c.env.DB, row.id, now).catch(() => undefined));
   }
-  return { tenantId: row.tenantId, role: row.role, actor: `key:${row.id}`, keyId: row.id };
+  return {
+    tenantId: row.tenantId,
+    role: row.role,
+    actor: `key:${row.id}`,
+    keyId: row.id,
+    grant: { kind: 'key', depth: row.depth },
+  };
 }
 
 function isRole(value: unknown): value is Role {
@@ -78,7 +87,13 @@ async function callerFromJwt(c: Context<AppEnv>, token: string): Promise<Caller>
   if (!role) {
     throw new ApiError('forbidden', `You have no role in this tenant; ask an owner to add you.`);
   }
-  return { tenantId, role, actor: `user:${subject}`, keyId: null };
+  return {
+    tenantId,
+    role,
+    actor: `user:${subject}`,
+    keyId: null,
+    grant: membership.role ? { kind: 'member' } : { kind: 'claim' },
+  };
 }
 
 /** A `?token=` is accepted on the stream endpoint only, and must be a stream token. */
@@ -96,7 +111,15 @@ async function callerFromStreamToken(c: Context<AppEnv>, token: string): Promise
       'A token in the URL is only accepted by GET /v1/jobs/{id}/stream.',
     );
   }
-  return verifyStreamToken(c.env, token, stream[1]);
+  const caller = await verifyStreamToken(c.env, token, stream[1]);
+  // The token outlives the request that got it: its key or membership must still stand.
+  if (!(await viewerStands(c.env.DB, caller.tenantId, viewerOf(caller)))) {
+    throw new ApiError(
+      'unauthorized',
+      'The credentials this stream token was issued to have been revoked.',
+    );
+  }
+  return caller;
 }
 
 /**

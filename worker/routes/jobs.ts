@@ -10,7 +10,7 @@ import type { JobRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { audit } from '../lib/audit.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
-import { issueStreamToken } from '../lib/stream-token.ts';
+import { issueStreamToken, viewerOf } from '../lib/stream-token.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { createJob } from '../services/create-job.ts';
 import { validationHook } from '../validation.ts';
@@ -212,6 +212,11 @@ jobRoutes.openapi(streamJob, async (c) => {
   const url = new URL('https://job.internal/stream');
   url.searchParams.set('after', String(after));
   url.searchParams.set('tenant', c.var.caller.tenantId);
+  // The socket remembers who opened it, so that the Job DO can close it once that key or
+  // membership is revoked (durable-objects/job/sockets.ts).
+  const viewer = viewerOf(c.var.caller);
+  url.searchParams.set('actor', viewer.actor);
+  url.searchParams.set('grant', viewer.grant);
   const response = await jobObject(c.env, id).fetch(url, { headers: c.req.raw.headers });
   if (response.status === 404) throw notFound(id);
   if (response.status === 429)

@@ -4,6 +4,7 @@
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { MAX_KEY_DEPTH } from '../db/key-chain.ts';
 import { findKey, insertKey, listKeys, revokeKey, rotateKey, type KeyRecord } from '../db/keys.ts';
 import type { ApiKeyRow, Role } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
@@ -11,6 +12,7 @@ import { apiKeyPrefix, generateApiKey, hashApiKey } from '../lib/api-keys.ts';
 import { audit } from '../lib/audit.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { scopesOf } from '../lib/scopes.ts';
+import { refuseLastOwner } from '../lib/last-owner.ts';
 import { hasRole, requireRole } from '../middleware/auth.ts';
 import {
   CreateKeyBodySchema,
@@ -55,6 +57,7 @@ async function newKey(
   c: Context<AppEnv>,
   name: string,
   role: Role,
+  createdBy: string | null,
 ): Promise<{ row: ApiKeyRow; shown: CreatedKey }> {
   const key = generateApiKey();
   const row: ApiKeyRow = {
@@ -64,7 +67,7 @@ async function newKey(
     prefix: apiKeyPrefix(key),
     keyHash: await hashApiKey(key),
     role,
-    createdBy: c.var.caller.actor,
+    createdBy,
     createdAt: Date.now(),
     lastUsedAt: null,
     expiresAt: null,
@@ -110,11 +113,25 @@ const createKey = createRoute({
 
 keyRoutes.openapi(createKey, async (c) => {
   const { name, role } = c.req.valid('json');
-  const mine = c.var.caller.role;
+  const { role: mine, grant, actor } = c.var.caller;
   if (!hasRole(mine, role)) {
     throw new ApiError('forbidden', `You cannot create a ${role} key; your role is ${mine}.`);
   }
-  const { row, shown } = await newKey(c, name, role);
+  // The new key is capped by its maker's standing (worker/db/key-chain.ts), which must be one
+  // Omni can check later: a key, not too far down a chain, or a membership.
+  if (grant.kind === 'claim') {
+    throw new ApiError(
+      'forbidden',
+      "Your role comes from your token's role claim, which Omni cannot check once the token is gone; an owner must make you a member (PUT /v1/members/{subject}) before you can create keys.",
+    );
+  }
+  if (grant.kind === 'key' && grant.depth + 1 > MAX_KEY_DEPTH) {
+    throw new ApiError(
+      'forbidden',
+      `This key was made by a chain of ${grant.depth} keys; keys can be made at most ${MAX_KEY_DEPTH} keys deep. Create it with a key higher up the chain.`,
+    );
+  }
+  const { row, shown } = await newKey(c, name, role, actor);
   await insertKey(c.env.DB, row);
   await audit(c, 'key.create', row.id, { name, role });
   return c.json(shown, 201);
@@ -165,7 +182,10 @@ const revokeKeyRoute = createRoute({
 keyRoutes.openapi(revokeKeyRoute, async (c) => {
   const { id } = c.req.valid('param');
   const row = await manageableKey(c, id);
-  if (await revokeKey(c.env.DB, c.var.caller.tenantId, id, Date.now())) {
+  const outcome = await refuseLastOwner(() =>
+    revokeKey(c.env.DB, c.var.caller.tenantId, id, Date.now()),
+  );
+  if (outcome === 'revoked') {
     await audit(c, 'key.revoke', id, { name: row.name, role: row.role });
   }
   return c.body(null, 204);
@@ -207,7 +227,9 @@ keyRoutes.openapi(rotateKeyRoute, async (c) => {
   if (old.revokedAt !== null) throw refusal('is revoked');
   // expires_at is only ever set by a rotation: this key has a successor already.
   if (old.expiresAt !== null) throw refusal('has expired or was already rotated');
-  const { row, shown } = await newKey(c, old.name, old.role);
+  // The successor is the same grant renewed: it keeps the old key's maker, and takes over the
+  // keys the old one made.
+  const { row, shown } = await newKey(c, old.name, old.role, old.createdBy);
   const expiresAt = row.createdAt + grace_seconds * 1000;
   if (!(await rotateKey(c.env.DB, c.var.caller.tenantId, id, row, expiresAt))) {
     throw refusal('was revoked or rotated by another request meanwhile');

@@ -4,7 +4,6 @@
  * the person's JWTs (middleware/auth.ts).
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import {
   deleteMember,
   findMember,
@@ -14,6 +13,7 @@ import {
 } from '../db/members.ts';
 import { ApiError } from '../errors.ts';
 import { audit } from '../lib/audit.ts';
+import { refuseLastOwner } from '../lib/last-owner.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { requireRole } from '../middleware/auth.ts';
 import {
@@ -41,16 +41,6 @@ function toMember(row: MembershipRow): Member {
     created_at: new Date(row.createdAt).toISOString(),
     updated_at: new Date(row.updatedAt).toISOString(),
   };
-}
-
-/**
- * Refuses to let owners demote or remove themselves: the simple rule that keeps a tenant from
- * locking itself out by accident. Another owner can still do it.
- */
-function refuseSelf(c: Context<AppEnv>, subject: string, what: string): void {
-  if (c.var.caller.actor === `user:${subject}`) {
-    throw new ApiError('conflict', `You cannot ${what} yourself; ask another owner to do it.`);
-  }
 }
 
 const listMembersRoute = createRoute({
@@ -84,7 +74,7 @@ const putMember = createRoute({
   path: '/{subject}',
   summary: "Set a member's role",
   description:
-    'Adds the member (201) or changes their role (200). Owners cannot demote themselves.',
+    'Adds the member (201) or changes their role (200). A demotion that would leave the tenant without an owner is refused (409).',
   security,
   request: {
     query: NoQuerySchema,
@@ -97,18 +87,18 @@ const putMember = createRoute({
     400: problem('Invalid body'),
     401: problem('No valid credentials', authChallenge),
     403: problem('Only owners manage members', scopeChallenge),
-    409: problem('You cannot demote yourself'),
+    409: problem('The tenant would be left without an owner'),
   },
 });
 
 memberRoutes.openapi(putMember, async (c) => {
   const { subject } = c.req.valid('param');
   const { role } = c.req.valid('json');
-  // Every caller here is an owner, so any other role would be a demotion.
-  if (role !== 'owner') refuseSelf(c, subject, 'demote');
   const { tenantId } = c.var.caller;
   const before = await findMember(c.env.DB, tenantId, subject);
-  const row = await upsertMember(c.env.DB, tenantId, subject, role, Date.now());
+  const row = await refuseLastOwner(() =>
+    upsertMember(c.env.DB, tenantId, subject, role, Date.now()),
+  );
   if (before?.role !== role) {
     await audit(c, 'member.role_change', subject, {
       old_role: before?.role ?? null,
@@ -123,7 +113,7 @@ const deleteMemberRoute = createRoute({
   path: '/{subject}',
   summary: 'Remove a member',
   description:
-    "The person keeps only what their JWT's role claim gives them. Owners cannot remove themselves.",
+    "The person keeps only what their JWT's role claim gives them; keys they made stop working. Removing the tenant's last owner is refused (409).",
   security,
   request: { params: SubjectParamsSchema, query: NoQuerySchema },
   responses: {
@@ -131,14 +121,15 @@ const deleteMemberRoute = createRoute({
     401: problem('No valid credentials', authChallenge),
     403: problem('Only owners manage members', scopeChallenge),
     404: problem('No such member'),
-    409: problem('You cannot remove yourself'),
+    409: problem('The tenant would be left without an owner'),
   },
 });
 
 memberRoutes.openapi(deleteMemberRoute, async (c) => {
   const { subject } = c.req.valid('param');
-  refuseSelf(c, subject, 'remove');
-  const removed = await deleteMember(c.env.DB, c.var.caller.tenantId, subject);
+  const removed = await refuseLastOwner(() =>
+    deleteMember(c.env.DB, c.var.caller.tenantId, subject),
+  );
   if (!removed) throw new ApiError('not_found', `No member with subject ${subject}.`);
   await audit(c, 'member.remove', subject, { role: removed.role });
   return c.body(null, 204);
