@@ -3,7 +3,7 @@
  * is configured (a shared secret or a JWKS URL); API keys always work.
  */
 import { z } from 'zod';
-import { ConfigError } from './config.ts';
+import { checkServiceUrl, ConfigError } from './config.ts';
 
 const list = z.string().transform((s) =>
   s
@@ -13,6 +13,7 @@ const list = z.string().transform((s) =>
 );
 
 const schema = z.object({
+  ENVIRONMENT: z.enum(['development', 'production']).default('production'),
   JWT_ISSUER: z.string().default(''),
   JWT_AUDIENCE: z.string().default(''),
   JWT_SECRET: z.string().default(''),
@@ -67,6 +68,8 @@ export function loadJwtConfig(env: object): JwtConfig | null {
     if (e.JWT_SECRET && new TextEncoder().encode(e.JWT_SECRET).length < 32) {
       throw new ConfigError('JWT_SECRET must be at least 32 bytes long.');
     }
+    // Whoever can answer for this URL chooses the keys every token is checked with.
+    if (e.JWT_JWKS_URL) checkServiceUrl('JWT_JWKS_URL', e.JWT_JWKS_URL, e.ENVIRONMENT);
     const defaults = e.JWT_SECRET ? SECRET_ALGORITHMS : JWKS_ALGORITHMS;
     const algorithms = e.JWT_ALGORITHMS.length > 0 ? e.JWT_ALGORITHMS : defaults;
     if (algorithms.some((a) => a.toLowerCase() === 'none')) {

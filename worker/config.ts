@@ -5,6 +5,7 @@
  * silent default.
  */
 import { z } from 'zod';
+import { outboundUrlProblem } from './lib/hosts.ts';
 
 /** A setting is missing or invalid. Its message names the setting and says what is wrong. */
 export class ConfigError extends Error {
@@ -57,18 +58,6 @@ export interface Config {
   sentryDsn: string | undefined;
 }
 
-/** True for hosts that resolve to this machine: a production Worker must never call them. */
-function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    /^127\.\d+\.\d+\.\d+$/.test(host) ||
-    host === '::1' ||
-    host === '0.0.0.0'
-  );
-}
-
 /**
  * Parses the Worker's bindings into a {@link Config}.
  * @throws ConfigError naming the first bad setting.
@@ -81,11 +70,7 @@ export function loadConfig(env: object): Config {
     throw new ConfigError(`The setting ${setting} is missing or invalid: ${issue?.message ?? ''}`);
   }
   const e = parsed.data;
-  if (e.ENVIRONMENT !== 'development' && isLoopbackHost(new URL(e.DAYTONA_API_URL).hostname)) {
-    throw new ConfigError(
-      'DAYTONA_API_URL points at a loopback address, which is only allowed when ENVIRONMENT=development.',
-    );
-  }
+  checkServiceUrl('DAYTONA_API_URL', e.DAYTONA_API_URL, e.ENVIRONMENT);
   return {
     environment: e.ENVIRONMENT,
     daytona: {
@@ -106,6 +91,24 @@ export function loadConfig(env: object): Config {
     tenantMaxRunningJobs: e.TENANT_MAX_RUNNING_JOBS,
     sentryDsn: e.SENTRY_DSN || undefined,
   };
+}
+
+/**
+ * Throws a ConfigError naming `setting` unless `url` is a service the Worker may call: outside
+ * development https only, never this machine (in whatever spelling), never a link-local or
+ * metadata address. Private networks are allowed: the setting is the operator's, not a tenant's,
+ * and a self-hosted Daytona or identity provider may live there (docs/edge.md).
+ */
+export function checkServiceUrl(
+  setting: string,
+  url: string,
+  environment: 'development' | 'production',
+): void {
+  const problem = outboundUrlProblem(new URL(url), {
+    development: environment === 'development',
+    allowPrivate: true,
+  });
+  if (problem !== null) throw new ConfigError(`The setting ${setting} ${problem}.`);
 }
 
 const watcherSchema = z.object({ JOB_MAX_WATCHERS: positiveInt.default(1000) });

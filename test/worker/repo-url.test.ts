@@ -29,7 +29,23 @@ const hostile: Array<[url: string, reason: string]> = [
   ['https://[::1]/o/r.git', 'not an IP address'],
   ['https://169.254.169.254/latest/meta-data/', 'not an IP address'],
   ['https://metadata.google.internal/computeMetadata/v1/', 'metadata'],
-  ['https://metadata/computeMetadata/v1/', 'full public name'],
+  ['https://metadata/computeMetadata/v1/', 'metadata name'],
+  ['https://127.1/o/r.git', 'not an IP address'],
+  ['https://0x7f000001/o/r.git', 'not an IP address'],
+  ['https://0.0.0.0/o/r.git', 'not an IP address'],
+  ['https://[::]/o/r.git', 'not an IP address'],
+  ['https://[0:0:0:0:0:0:0:1]/o/r.git', 'not an IP address'],
+  ['https://[::ffff:7f00:1]/o/r.git', 'not an IP address'],
+  ['https://[fe80::1]/o/r.git', 'not an IP address'],
+  ['https://[fd00::1]/o/r.git', 'not an IP address'],
+  ['https://10.0.0.1/o/r.git', 'not an IP address'],
+  ['https://100.64.0.1/o/r.git', 'not an IP address'],
+  ['https://LOCALHOST/o/r.git', 'not localhost'],
+  ['https://localhost.localdomain/o/r.git', 'not localhost'],
+  ['https://ip6-localhost/o/r.git', 'not localhost'],
+  ['https://foo.localhost./o/r.git', 'must not end the host name with a dot'],
+  ['http://127.0.0.1:8080/o/r.git', 'must use https://'],
+  ['http://localhost/o/r.git', 'must use https://'],
   ['https://localhost/o/r.git', 'not localhost'],
   ['https://localhost./o/r.git', 'must not end the host name with a dot'],
   ['https://repo.localhost/o/r.git', 'not localhost'],
@@ -120,23 +136,42 @@ describe('checkRepoUrl', () => {
     expect(checkRepoUrl(url, production)).toBe(normalised);
   });
 
-  it('accepts any public host when the allow-list is empty', () => {
+  it('accepts every public host when the allow-list is empty', () => {
     const open: Settings = { environment: 'production', repoAllowedHosts: [] };
     expect(checkRepoUrl('https://git.example.org/r.git', open)).toBe(
       'https://git.example.org/r.git',
     );
   });
 
-  it.each(['file:///tmp/repo', 'https://git.example.org:8443/r.git'])(
-    'accepts %s in development',
-    (url) => {
-      expect(checkRepoUrl(url, development)).toBe(url);
-    },
-  );
+  it.each([
+    'file:///tmp/repo',
+    'https://git.example.org:8443/r.git',
+    'http://127.0.0.1:8080/r.git',
+    'http://localhost:8080/r.git',
+    'http://[::1]:8080/r.git',
+  ])('accepts %s in development', (url) => {
+    expect(checkRepoUrl(url, development)).toBe(url);
+  });
 
-  it('still refuses addresses and local names in development', () => {
-    for (const url of ['https://127.0.0.1/r.git', 'https://localhost:8443/r.git']) {
-      expect(() => checkRepoUrl(url, development)).toThrow(ApiError);
-    }
+  it('accepts a repository on this machine in development whatever the allow-list says', () => {
+    const listed: Settings = { environment: 'development', repoAllowedHosts: ['github.com'] };
+    expect(checkRepoUrl('http://127.0.0.1:8080/r.git', listed)).toBe('http://127.0.0.1:8080/r.git');
+  });
+
+  it.each<[string, string]>([
+    ['http://github.com/r.git', 'must use https://'],
+    ['http://10.0.0.1/r.git', 'must use https://'],
+    ['https://10.0.0.1/r.git', 'not an IP address'],
+    ['http://169.254.169.254/latest/meta-data/', 'must use https://'],
+    ['https://[fd00::1]/r.git', 'not an IP address'],
+    ['https://nas.local/r.git', 'not localhost'],
+    ['http://127.0.0.1.nip.io/r.git', 'must use https://'],
+    ['https://127.0.0.1:8443/r.git', 'not an IP address'],
+    ['https://localhost:8443/r.git', 'not localhost'],
+    ['http://user:secret@127.0.0.1:8080/r.git', 'credentials'],
+    ['http://127.0.0.1:8080/r.git?x=1', 'query string'],
+  ])('still refuses %s in development', (url, reason) => {
+    expect(() => checkRepoUrl(url, development)).toThrow(ApiError);
+    expect(() => checkRepoUrl(url, development)).toThrow(reason);
   });
 });

@@ -2,8 +2,9 @@
  * Which repository URLs a job may clone: the edge's part of SSRF protection (OWASP API7:2023).
  * Production: https only, on the default port, without credentials, to a host in
  * REPO_ALLOWED_HOSTS, and never to an address or a name that is recognisably local, private or
- * a cloud metadata service. Development additionally allows file:// repositories on the machine
- * and other ports, so the demo and the tests need no network.
+ * a cloud metadata service (hosts.ts classifies the host). Development additionally allows
+ * file:// repositories and http:// to a loopback host on the machine, and other ports, so the
+ * demo and the tests need no network.
  *
  * What the edge cannot see: the clone runs inside the Daytona sandbox, which resolves the name
  * itself and follows redirects. A public name that resolves to a private address (or changes its
@@ -13,46 +14,7 @@
  */
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
-
-/**
- * Suffixes that never name a public host: `localhost` (RFC 6761), mDNS `.local` (RFC 6762),
- * `.onion` (RFC 7686), ICANN's private-use `.internal` (which covers metadata.google.internal),
- * reverse DNS and `home.arpa` (RFC 8375), Kubernetes service names, and names that home and
- * corporate networks commonly use.
- */
-const PRIVATE_SUFFIXES = [
-  'localhost',
-  'local',
-  'localdomain',
-  'internal',
-  'intranet',
-  'lan',
-  'home',
-  'corp',
-  'private',
-  'svc',
-  'onion',
-  'arpa',
-];
-
-/**
- * Public names that resolve to whatever address they embed (127.0.0.1.nip.io), to loopback
- * (lvh.me, localtest.me), or that rebind on purpose (rbndr.us, 1u.ms). No list can be complete;
- * the allow-list is the real control, this catches the well-known ones when it is not set.
- */
-const ADDRESS_ECHO_DOMAINS = [
-  'nip.io',
-  'sslip.io',
-  'xip.io',
-  'traefik.me',
-  'localtest.me',
-  'lvh.me',
-  'vcap.me',
-  'lacolhost.com',
-  'localhost.direct',
-  'rbndr.us',
-  '1u.ms',
-];
+import { classifyHost, type HostClass } from './hosts.ts';
 
 /** A DNS label: letters, digits, hyphens inside, underscores (some hosts use them). */
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
@@ -65,28 +27,22 @@ function reject(message: string): never {
   throw new ApiError('invalid_request', `repo.url ${message}`, [{ path: 'repo.url', message }]);
 }
 
-function isUnder(host: string, domain: string): boolean {
-  return host === domain || host.endsWith(`.${domain}`);
-}
-
 /** Rejects hosts that are addresses, or names that are recognisably not public. */
-function checkHost(host: string): void {
-  // URL has already turned every IPv4 spelling (2130706433, 0x7f.1, 0177.0.0.1) into dotted
-  // decimal and every IPv6 one into its bracketed short form ([::ffff:7f00:1]).
-  if (host.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(host)) {
-    reject('must name a host, not an IP address');
-  }
+function checkHost(host: HostClass): void {
+  // The URL parser has already turned every IPv4 spelling (2130706433, 0x7f.1, 0177.0.0.1) into
+  // dotted decimal and every IPv6 one into its bracketed short form ([::ffff:7f00:1]).
+  if (host.address !== null) reject('must name a host, not an IP address');
   // "github.com." is the same host to DNS, but not to an allow-list or a deny-list.
-  if (host.endsWith('.')) reject('must not end the host name with a dot');
-  if (PRIVATE_SUFFIXES.some((suffix) => isUnder(host, suffix))) {
+  if (host.trailingDot) reject('must not end the host name with a dot');
+  if (host.kind === 'loopback' || host.kind === 'private' || host.kind === 'metadata') {
     reject('must name a host on the internet, not localhost or a local, private or metadata name');
   }
-  const labels = host.split('.');
+  const labels = host.host.split('.');
   const tld = labels[labels.length - 1] ?? '';
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l)) || !TLD.test(tld)) {
     reject('must name a host by its full public name, such as github.com');
   }
-  if (ADDRESS_ECHO_DOMAINS.some((domain) => isUnder(host, domain)) || EMBEDDED_IPV4.test(host)) {
+  if (host.kind !== 'public' || EMBEDDED_IPV4.test(host.host)) {
     reject('must not be a name that stands for an IP address (such as 127.0.0.1.nip.io)');
   }
 }
@@ -110,22 +66,25 @@ export function checkRepoUrl(
     if (url.host !== '' || url.search || url.hash) reject('must be file:///absolute/path/to/repo');
     return url.href;
   }
-  if (url.protocol !== 'https:') {
+  const host = classifyHost(url.hostname);
+  // Development only: a repository served over http on this machine (as the tests do).
+  const local = development && url.protocol === 'http:' && host.kind === 'loopback';
+  if (url.protocol !== 'https:' && !local) {
     reject(
       development
-        ? 'must use https:// (or file:// for a local repository in development)'
+        ? 'must use https:// (or file:// for a local repository, or http:// to localhost, in development)'
         : 'must use https://',
     );
   }
   if (url.username || url.password) {
     reject('must not contain credentials; the repository must be readable without them');
   }
-  // URL drops ":443", so any port left is another one.
+  // URL drops ":443", so every port left is another one.
   if (url.port !== '' && !development) reject('must use the default https port');
   if (url.search || url.hash) reject('must not have a query string or a fragment');
-  const host = url.hostname;
+  if (local) return url.href;
   checkHost(host);
-  if (config.repoAllowedHosts.length > 0 && !config.repoAllowedHosts.includes(host)) {
+  if (config.repoAllowedHosts.length > 0 && !config.repoAllowedHosts.includes(host.host)) {
     reject(`must be on one of the allowed hosts: ${config.repoAllowedHosts.join(', ')}`);
   }
   return url.href;
