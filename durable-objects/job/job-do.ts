@@ -19,6 +19,7 @@ import type { JobRow } from '../../worker/db/schema.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
 import { jobMaxWatchers } from '../../worker/config.ts';
 import { deadlineAttemptLimit, fitInBudget, isTerminal, retryDelayMs } from './decisions.ts';
+import { mayErase, type EraseResult } from './erase.ts';
 import { JobRecord } from './record.ts';
 import { expireOutput } from './retention.ts';
 import { JobRunner } from './runner.ts';
@@ -167,6 +168,26 @@ export class JobDO extends DurableObject<Env> {
     return { data, next_after: done ? null : last };
   }
 
+  /**
+   * Erases the job, for the deletion of its tenant (erase.ts): the whole storage and the alarm
+   * go, and the object is as if it had never held a job. Refuses (`busy`) while the job has not
+   * ended, its end is still being carried out, or watchers are still connected; `unknown` if this
+   * object holds no job of `tenantId` (never created, or already erased).
+   */
+  async erase(tenantId: string): Promise<EraseResult> {
+    const state = this.record.state;
+    if (state === null || !this.record.ownedBy(tenantId)) return 'unknown';
+    const pending = this.store.deadlines().map((d) => d.kind);
+    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
+    if (!mayErase(state, pending, open.length)) return 'busy';
+    this.record.forget();
+    // Also deletes the alarm (compatibility date 2026-02-24 or later:
+    // https://developers.cloudflare.com/changelog/2026-02-24-deleteall-deletes-alarms).
+    await this.ctx.storage.deleteAll();
+    log('info', 'job erased', { job_id: state.id, tenant_id: tenantId });
+    return 'erased';
+  }
+
   // ---- WebSocket stream -------------------------------------------------------------------
 
   /**
@@ -230,6 +251,8 @@ export class JobDO extends DurableObject<Env> {
    * that dies midway (eviction, a runtime limit) is followed by another within seconds.
    */
   override async alarm(): Promise<void> {
+    // An erased job has nothing left to do: no watchdog may bring its storage back.
+    if (this.record.state === null) return;
     try {
       await this.ctx.storage.setAlarm(Date.now() + ALARM_WATCHDOG_MS);
       const handled = new Set<string>();

@@ -49,6 +49,11 @@ export class JobRecord {
     this.current = state;
   }
 
+  /** Drops the job from memory, once its storage is being erased (JobDO.erase). */
+  forget(): void {
+    this.current = null;
+  }
+
   /**
    * Applies bookkeeping (which step was requested, offsets) to a job that still runs. Returns
    * false, writing nothing, once the job has ended: a step that resumes after a cancel or a

@@ -8,13 +8,17 @@
  * taken before the job's Durable Object exists, so "the Job DO does not know this job" means
  * "not created yet" for a while: a start notification is repeated until the Job DO knows the
  * job, and only a slot that stayed unknown past a grace period is taken as abandoned.
+ *
+ * It also carries out the tenant's deletion (deletion.ts): from the moment that is asked for, no
+ * slot is granted and no queued job is started any more.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
 import { errorFields, log } from '../../worker/lib/log.ts';
+import { TenantDeletion, type DeletionRequest } from './deletion.ts';
 
-/** What acquire() decided for a job. */
-type SlotState = 'running' | 'waiting' | 'rejected';
+/** What acquire() decided for a job; `deleted` once the tenant's deletion was asked for. */
+type SlotState = 'running' | 'waiting' | 'rejected' | 'deleted';
 
 /** How often held slots are checked against their jobs, to reclaim any a crash leaked. */
 const AUDIT_INTERVAL_MS = 5 * 60_000;
@@ -26,6 +30,8 @@ const NOTIFY_RETRY_MS = 5_000;
  * after 30 s, so a job still unknown after this was never created (its request died).
  */
 export const UNKNOWN_JOB_GRACE_MS = 2 * 60_000;
+/** While a deletion runs, an alarm run that dies midway is followed by another this soon. */
+const DELETION_WATCHDOG_MS = 60_000;
 
 const slotSchema = z.object({
   job_id: z.string(),
@@ -36,6 +42,7 @@ const slotSchema = z.object({
 
 export class TenantDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly deletion: TenantDeletion;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -47,6 +54,7 @@ export class TenantDO extends DurableObject<Env> {
       seq INTEGER NOT NULL,
       notified INTEGER NOT NULL DEFAULT 1)`);
     this.sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
+    this.deletion = new TenantDeletion(this.sql, env, UNKNOWN_JOB_GRACE_MS);
   }
 
   /**
@@ -55,6 +63,7 @@ export class TenantDO extends DurableObject<Env> {
    * grace period its Job DO has to learn of the job (a retried creation is on its way).
    */
   async acquire(jobId: string, limit: number, queue: boolean): Promise<SlotState> {
+    if (this.deletion.request()) return 'deleted';
     const existing = this.slot(jobId);
     if (existing) {
       this.sql.exec('UPDATE slots SET created_at = ? WHERE job_id = ?', Date.now(), jobId);
@@ -78,8 +87,23 @@ export class TenantDO extends DurableObject<Env> {
   /** Frees the slot of `jobId` (running or waiting) and starts queued jobs into free slots. */
   async release(jobId: string): Promise<void> {
     this.sql.exec('DELETE FROM slots WHERE job_id = ?', jobId);
-    await this.promote();
+    if (!this.deletion.request()) await this.promote();
     await this.scheduleAlarm();
+  }
+
+  /**
+   * Deletes the tenant (deletion.ts): records the request, writes the tombstone, and leaves the
+   * rest to the alarm. Asking again answers with the first request (idempotent). Returns once the
+   * tombstone is in D1; if writing it fails this throws, and the alarm writes it later.
+   */
+  async deleteTenant(request: DeletionRequest): Promise<{ requestedAt: number }> {
+    // Armed before the first write, so that a crash right after it is followed by the alarm.
+    if (this.deletion.request() === null) {
+      await this.ctx.storage.setAlarm(Date.now() + DELETION_WATCHDOG_MS);
+    }
+    const recorded = await this.deletion.begin(request);
+    await this.scheduleAlarm();
+    return { requestedAt: recorded.time };
   }
 
   /** Running and waiting counts, for diagnostics and tests. */
@@ -93,12 +117,19 @@ export class TenantDO extends DurableObject<Env> {
    * held, so a crash between two steps cannot leak a slot for good.
    */
   async audit(): Promise<void> {
+    if (this.deletion.request()) return;
     await this.reclaim();
     await this.promote();
     await this.scheduleAlarm();
   }
 
   override async alarm(): Promise<void> {
+    if (this.deletion.request()) {
+      await this.ctx.storage.setAlarm(Date.now() + DELETION_WATCHDOG_MS);
+      await this.deletion.run();
+      await this.scheduleAlarm(true);
+      return;
+    }
     if (Date.now() >= (this.meta('audit_at') ?? 0)) await this.reclaim();
     await this.promote();
     await this.scheduleAlarm(true);
@@ -189,6 +220,13 @@ export class TenantDO extends DurableObject<Env> {
    * ever moves an alarm earlier, except from the alarm itself (whose own alarm is spent).
    */
   private async scheduleAlarm(fromAlarm = false): Promise<void> {
+    if (this.deletion.request()) {
+      // The deletion's next step is all there is left to wake up for.
+      const due = this.deletion.dueAt();
+      if (due === null) await this.ctx.storage.deleteAlarm();
+      else await this.ctx.storage.setAlarm(due);
+      return;
+    }
     if (this.count('running') + this.count('waiting') === 0) {
       this.sql.exec("DELETE FROM meta WHERE key = 'audit_at'");
       await this.ctx.storage.deleteAlarm();

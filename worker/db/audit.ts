@@ -13,6 +13,8 @@ export const auditActions = [
   'member.remove',
   'job.create',
   'job.cancel',
+  'tenant.export',
+  'tenant.delete',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -101,6 +101,10 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
   let slot: 'running' | 'waiting';
   try {
     const acquired = await tenant.acquire(id, config.tenantMaxRunningJobs, body.queue ?? false);
+    if (acquired === 'deleted') {
+      // This request was authenticated just before its tenant's deletion began.
+      throw new ApiError('unauthorized', 'This tenant has been deleted.');
+    }
     if (acquired === 'rejected') {
       throw new ApiError(
         'concurrency_limit',

@@ -1,0 +1,321 @@
+/**
+ * DELETE /v1/tenant: confirmed by the tenant id; every credential refused at once; running jobs
+ * canceled, their sandboxes deleted, their Job DOs erased and every row removed by the TenantDO
+ * (durable-objects/tenant/deletion.ts), with one `tenant.delete` audit entry as the last trace;
+ * idempotent, durable across a failed tombstone, and blind to other tenants.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { z } from 'zod';
+import { mayErase } from '../../durable-objects/job/erase.ts';
+import type { JobDO } from '../../durable-objects/job/job-do.ts';
+import { TenantDeletion } from '../../durable-objects/tenant/deletion.ts';
+import { JobSchema } from '../../worker/schemas/jobs.ts';
+import { allStatements, failingD1 } from './failing-d1.ts';
+import { addFaults, removeFaults, sandboxStats, timesFired } from './faults.ts';
+import {
+  addKey,
+  allEvents,
+  api,
+  createJob,
+  newTenant,
+  sandboxesOf,
+  waitForEnd,
+} from './helpers.ts';
+import {
+  addMember,
+  asUser,
+  eventually,
+  expectProblem,
+  keyIdOf,
+  statusWith,
+} from './identity-helpers.ts';
+import { waitingJob } from './replay-helpers.ts';
+
+const DeletionSchema = z.strictObject({
+  status: z.literal('deleting'),
+  tenant_id: z.string(),
+  requested_at: z.iso.datetime(),
+});
+
+function deleteTenant(apiKey: string, body?: unknown): Promise<Response> {
+  return api('/v1/tenant', apiKey, {
+    method: 'DELETE',
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** Rows of each table that belong to `tenantId`. */
+async function rowsOf(tenantId: string): Promise<Record<string, number>> {
+  const tables = ['api_keys', 'memberships', 'jobs', 'idempotency_keys', 'audit_log'];
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
+    const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`)
+      .bind(tenantId)
+      .first('n');
+    counts[table] = z.number().parse(row);
+  }
+  return counts;
+}
+
+const erased = { api_keys: 0, memberships: 0, jobs: 0, idempotency_keys: 0, audit_log: 1 };
+
+async function auditOf(tenantId: string) {
+  const { results } = await env.DB.prepare(
+    'SELECT action, actor, request_id FROM audit_log WHERE tenant_id = ?',
+  )
+    .bind(tenantId)
+    .all();
+  return results;
+}
+
+/** What is left in a Job DO's storage: its tables (but the runtime's own) and its alarm. */
+function storageOf(stub: DurableObjectStub<JobDO>) {
+  return runInDurableObject(stub, async (_, state) => ({
+    tables: state.storage.sql
+      .exec("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .toArray()
+      .map((row) => String(row.name))
+      .filter((name) => !name.startsWith('_cf_') && !name.startsWith('sqlite_')),
+    alarm: await state.storage.getAlarm(),
+  }));
+}
+
+/** The phase of the tenant's deletion, as its TenantDO stores it. */
+function phaseOf(tenantId: string): Promise<unknown> {
+  return runInDurableObject(env.TENANT.getByName(tenantId), (_, state) => {
+    const rows = state.storage.sql.exec('SELECT phase FROM deletion').toArray();
+    return rows[0]?.phase ?? null;
+  });
+}
+
+const logLineSchema = z.looseObject({ msg: z.string() });
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('DELETE /v1/tenant', () => {
+  it('needs the tenant id as confirmation, says what to send, and is for owners only', async () => {
+    const { tenantId, apiKey } = await newTenant('owner');
+    for (const body of [undefined, {}, { confirm: 'ten_other' }, { confirm: '' }]) {
+      const problem = await expectProblem(await deleteTenant(apiKey, body), 400, 'invalid_request');
+      expect(problem.detail).toContain(`{ "confirm": "${tenantId}" }`);
+      expect(problem.errors).toEqual([{ path: 'confirm', message: expect.any(String) }]);
+    }
+    await expectProblem(
+      await deleteTenant(apiKey, { confirm: tenantId, also: 1 }),
+      400,
+      'invalid_request',
+    );
+    const admin = await addKey(tenantId, 'admin');
+    await expectProblem(await deleteTenant(admin, { confirm: tenantId }), 403, 'forbidden');
+    expect(await statusWith(apiKey)).toBe(200);
+    expect(await auditOf(tenantId)).toEqual([]);
+  });
+
+  it('cancels a running job, deletes its sandbox, erases its Job DO and every row, and refuses every credential', async () => {
+    const logs = vi.spyOn(console, 'log');
+    const { tenantId, apiKey } = await newTenant('owner');
+    const viewer = await addKey(tenantId, 'viewer');
+    await addMember(tenantId, 'person-1', 'admin');
+    const repo = { url: env.FIXTURE_REPO_URL };
+    const done = await api('/v1/jobs', apiKey, {
+      method: 'POST',
+      headers: { 'idempotency-key': crypto.randomUUID() },
+      body: JSON.stringify({ repo, command: 'true' }),
+    });
+    expect(done.status).toBe(201);
+    const finished = JobSchema.parse(await done.json());
+    await waitForEnd(apiKey, finished.id);
+    const running = await createJob(apiKey, {
+      repo,
+      command: 'echo started; sleep 600',
+      timeout_seconds: 900,
+    });
+    await expect
+      .poll(async () => (await allEvents(apiKey, running.id)).some((e) => e.type === 'stdout'), {
+        timeout: 20_000,
+      })
+      .toBe(true);
+    const other = await newTenant('owner');
+    const untouched = await createJob(other.apiKey, { repo, command: 'true' });
+    await waitForEnd(other.apiKey, untouched.id);
+    const otherRows = await rowsOf(other.tenantId);
+    expect((await asUser(tenantId, 'person-1', 'GET', '/v1/jobs')).status).toBe(200);
+    const ownerKeyId = await keyIdOf(apiKey);
+    // Daytona refuses the first two deletions of the sandbox: the Job DO must not be erased
+    // before its own cleanup (which retries) has deleted it.
+    const faults = await addFaults({
+      action: 'fail',
+      method: 'DELETE',
+      path: '/api/sandbox/:id',
+      sandbox: `omni-${running.id}`,
+      status: 503,
+      times: 2,
+    });
+    onTestFinished(() => removeFaults(faults));
+
+    const res = await deleteTenant(apiKey, { confirm: tenantId });
+    const text = await res.text();
+    expect(res.status, text).toBe(202);
+    const answer = DeletionSchema.parse(JSON.parse(text));
+    expect(answer.tenant_id).toBe(tenantId);
+
+    // Every credential is refused from the answer on: keys and JWTs alike.
+    expect(await statusWith(apiKey)).toBe(401);
+    expect(await statusWith(viewer)).toBe(401);
+    await expectProblem(await asUser(tenantId, 'person-1', 'GET', '/v1/jobs'), 401, 'unauthorized');
+
+    await eventually(
+      async () => JSON.stringify(await rowsOf(tenantId)) === JSON.stringify(erased),
+      45_000,
+      'the tenant’s rows to be deleted',
+    );
+    const ended = logs.mock.calls.flatMap(([line]) => {
+      if (typeof line !== 'string' || !line.startsWith('{')) return [];
+      const parsed = logLineSchema.safeParse(JSON.parse(line));
+      return parsed.success && parsed.data.msg === 'job finished' ? [parsed.data] : [];
+    });
+    expect(ended).toContainEqual(
+      expect.objectContaining({ job_id: running.id, status: 'canceled' }),
+    );
+    expect(await timesFired(faults[0] ?? '')).toBe(2);
+    expect(await sandboxesOf(running.id)).toEqual([]);
+    const [sandbox] = await sandboxStats(`omni-${running.id}`);
+    expect(sandbox?.processesAlive).toBe(0);
+    for (const id of [running.id, finished.id]) {
+      const stub = env.JOB.getByName(id);
+      expect(await stub.activity()).toBe('unknown');
+      expect(await storageOf(stub)).toEqual({ tables: [], alarm: null });
+    }
+    expect(await auditOf(tenantId)).toEqual([
+      {
+        action: 'tenant.delete',
+        actor: `key:${ownerKeyId}`,
+        request_id: res.headers.get('x-request-id'),
+      },
+    ]);
+    const tombstone = await env.DB.prepare('SELECT deleted_at FROM tenants WHERE id = ?')
+      .bind(tenantId)
+      .first('deleted_at');
+    expect(tombstone).toBe(Date.parse(answer.requested_at));
+    // No new job can take a slot of the deleted tenant.
+    expect(await env.TENANT.getByName(tenantId).acquire('job_late', 10, false)).toBe('deleted');
+
+    // The other tenant has all it had.
+    expect(await statusWith(other.apiKey)).toBe(200);
+    expect((await api(`/v1/jobs/${untouched.id}`, other.apiKey)).status).toBe(200);
+    expect(await rowsOf(other.tenantId)).toEqual(otherRows);
+  });
+
+  it('answers a repeated deletion the same, and audits it once', async () => {
+    const { tenantId, apiKey } = await newTenant('owner');
+    const answers = await Promise.all(
+      [1, 2].map(() => deleteTenant(apiKey, { confirm: tenantId })),
+    );
+    const accepted = [];
+    for (const res of answers) {
+      const text = await res.text();
+      // The second request is refused if it was authenticated after the first revoked the keys.
+      expect([202, 401], text).toContain(res.status);
+      if (res.status === 202) accepted.push(DeletionSchema.parse(JSON.parse(text)));
+    }
+    expect(accepted.length).toBeGreaterThan(0);
+    // Asked again (as a request authenticated just before the tombstone would): the same answer.
+    const again = await env.TENANT.getByName(tenantId).deleteTenant({
+      tenantId,
+      actor: 'key:another',
+      requestId: 'req_again',
+      ip: null,
+      time: Date.now() + 1000,
+    });
+    for (const answer of accepted) {
+      expect(answer.requested_at).toBe(new Date(again.requestedAt).toISOString());
+    }
+    await eventually(
+      async () => JSON.stringify(await rowsOf(tenantId)) === JSON.stringify(erased),
+      30_000,
+      'the tenant’s rows to be deleted',
+    );
+    expect(await auditOf(tenantId)).toEqual([expect.objectContaining({ action: 'tenant.delete' })]);
+  });
+
+  it('finishes with a recheck that removes what a request in flight added meanwhile', async () => {
+    const { tenantId, apiKey } = await newTenant('owner');
+    expect((await deleteTenant(apiKey, { confirm: tenantId })).status).toBe(202);
+    await eventually(async () => (await phaseOf(tenantId)) === 'recheck', 30_000, 'the recheck');
+    // A request authenticated just before the tombstone may still have written these.
+    const late = await addKey(tenantId, 'owner', 'late');
+    await addMember(tenantId, 'late-person', 'viewer');
+    const tenant = env.TENANT.getByName(tenantId);
+    await runInDurableObject(tenant, (_, state) => {
+      state.storage.sql.exec('UPDATE deletion SET due_at = 0');
+    });
+    expect(await runDurableObjectAlarm(tenant)).toBe(true);
+
+    expect(await phaseOf(tenantId)).toBe('done');
+    expect(await rowsOf(tenantId)).toEqual(erased);
+    expect(await statusWith(late)).toBe(401);
+    const name = await env.DB.prepare('SELECT name FROM tenants WHERE id = ?')
+      .bind(tenantId)
+      .first('name');
+    expect(name).toBe(tenantId);
+    expect(await runInDurableObject(tenant, (_, state) => state.storage.getAlarm())).toBeNull();
+  });
+
+  it('goes through once asked, even when the tombstone could not be written at first', async () => {
+    const { tenantId, apiKey } = await newTenant('owner');
+    const tenant = env.TENANT.getByName(tenantId);
+    const request = {
+      tenantId,
+      actor: 'key:test',
+      requestId: 'req_outage',
+      ip: null,
+      time: Date.now(),
+    };
+    // D1 is down while the request is handled: it fails, but the request is recorded.
+    await runInDurableObject(tenant, async (_, state) => {
+      const down = new TenantDeletion(
+        state.storage.sql,
+        { ...env, DB: failingD1(env.DB, allStatements) },
+        0,
+      );
+      await expect(down.begin(request)).rejects.toThrow();
+      // As TenantDO.deleteTenant() arms it before recording the request.
+      await state.storage.setAlarm(Date.now());
+    });
+    expect(await statusWith(apiKey)).toBe(200);
+    expect(await runDurableObjectAlarm(tenant)).toBe(true);
+    expect(await statusWith(apiKey)).toBe(401);
+    expect(await auditOf(tenantId)).toEqual([
+      { action: 'tenant.delete', actor: 'key:test', request_id: 'req_outage' },
+    ]);
+  });
+});
+
+describe('JobDO.erase', () => {
+  it('waits for the end of the job, its cleanup, D1 row, slot and watchers', () => {
+    const ended = { status: 'canceled' } as const;
+    expect(mayErase(ended, ['retention'], 0)).toBe(true);
+    expect(mayErase({ status: 'running' }, [], 0)).toBe(false);
+    for (const kind of ['cleanup', 'sync', 'release'] as const) {
+      expect(mayErase(ended, [kind, 'retention'], 0)).toBe(false);
+    }
+    expect(mayErase(ended, [], 1)).toBe(false);
+  });
+
+  it('refuses a job that has not ended, ignores other tenants, and erases an ended job whole', async () => {
+    const { tenantId } = await newTenant('owner');
+    const { stub } = await waitingJob(tenantId);
+    expect(await stub.erase(tenantId)).toBe('busy');
+    expect(await stub.erase('ten_someone_else')).toBe('unknown');
+    await stub.cancel(tenantId, 'test');
+    // Until its end is carried out (cleanup, D1 row, slot) the job stays.
+    await expect.poll(() => stub.erase(tenantId), { timeout: 20_000 }).toBe('erased');
+    expect(await storageOf(stub)).toEqual({ tables: [], alarm: null });
+    expect(await stub.erase(tenantId)).toBe('unknown');
+    expect(await stub.get(tenantId)).toBeNull();
+  });
+});

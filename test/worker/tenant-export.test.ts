@@ -1,0 +1,202 @@
+/**
+ * GET /v1/tenant/export: everything stored about the caller's tenant as one JSON document,
+ * streamed page by page (D1 pages, the Job DOs' event pages), owners only, audited, and a broken
+ * stream (not a shorter valid document) when a read fails midway.
+ */
+import { createExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createApp } from '../../worker/app.ts';
+import { findTenant } from '../../worker/db/tenant.ts';
+import { hashApiKey } from '../../worker/lib/api-keys.ts';
+import { tenantExportStream } from '../../worker/services/tenant-export.ts';
+import { failingD1 } from './failing-d1.ts';
+import { addKey, api, createJob, newTenant, waitForEnd } from './helpers.ts';
+import { addMember, expectProblem } from './identity-helpers.ts';
+import { fillLog, waitingJob } from './replay-helpers.ts';
+
+const rowSchema = z.record(z.string(), z.unknown());
+const exportSchema = z.strictObject({
+  format: z.literal('omni.tenant-export/1'),
+  exported_at: z.iso.datetime(),
+  tenant: z.object({ id: z.string(), name: z.string(), created_at: z.number() }),
+  api_keys: z.array(rowSchema),
+  memberships: z.array(rowSchema),
+  jobs: z.array(
+    z.looseObject({
+      id: z.string(),
+      tenant_id: z.string(),
+      status: z.string(),
+      events: z.array(z.looseObject({ seq: z.number(), type: z.string() })),
+    }),
+  ),
+  idempotency_keys: z.array(rowSchema),
+  audit_log: z.array(z.looseObject({ id: z.string(), action: z.string() })),
+});
+
+async function exportOf(apiKey: string) {
+  const res = await api('/v1/tenant/export', apiKey);
+  const text = await res.text();
+  expect(res.status, text).toBe(200);
+  return { res, text, doc: exportSchema.parse(JSON.parse(text)) };
+}
+
+/** Inserts `count` audit entries of the tenant straight into D1 (more than one page of them). */
+async function fillAudit(tenantId: string, count: number): Promise<void> {
+  const insert = env.DB.prepare(
+    "INSERT INTO audit_log (id, tenant_id, time, actor, action, target, request_id, ip, details) VALUES (?, ?, ?, 'key:test', 'key.create', NULL, 'req_test', NULL, '{}')",
+  );
+  const now = Date.now();
+  await env.DB.batch(
+    Array.from({ length: count }, (_, i) =>
+      insert.bind(`aud_fill_${tenantId}_${i}`, tenantId, now - i),
+    ),
+  );
+}
+
+let tenantId: string;
+let apiKey: string;
+let jobId: string;
+beforeAll(async () => {
+  ({ tenantId, apiKey } = await newTenant('owner'));
+  const job = await createJob(apiKey, {
+    repo: { url: env.FIXTURE_REPO_URL },
+    command: 'echo exported-output',
+  });
+  jobId = job.id;
+  expect((await waitForEnd(apiKey, jobId)).status).toBe('succeeded');
+});
+
+describe('GET /v1/tenant/export', () => {
+  it('holds the tenant, its keys without hashes, members, jobs with their output, idempotency keys and audit log', async () => {
+    const viewer = await addKey(tenantId, 'viewer', 'a viewer');
+    await addMember(tenantId, 'person-1', 'member');
+    const idem = `export-${crypto.randomUUID()}`;
+    const res = await api('/v1/jobs', apiKey, {
+      method: 'POST',
+      headers: { 'idempotency-key': idem },
+      body: JSON.stringify({ repo: { url: env.FIXTURE_REPO_URL }, command: 'true' }),
+    });
+    expect(res.status).toBe(201);
+    const second = z.object({ id: z.string() }).parse(await res.json());
+    await waitForEnd(apiKey, second.id);
+
+    const { res: answer, text, doc } = await exportOf(apiKey);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(answer.headers.get('content-disposition')).toBe(
+      `attachment; filename="omni-export-${tenantId}.json"`,
+    );
+    expect(doc.tenant.id).toBe(tenantId);
+
+    // Keys: both, by name, and neither a key nor its hash anywhere in the document.
+    expect(doc.api_keys.map((k) => k.name).sort()).toEqual(['a viewer', 'test']);
+    for (const key of doc.api_keys) expect(Object.keys(key)).not.toContain('key_hash');
+    for (const secret of [apiKey, viewer]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(await hashApiKey(secret));
+    }
+
+    expect(doc.memberships).toEqual([expect.objectContaining({ subject: 'person-1' })]);
+
+    const job = doc.jobs.find((j) => j.id === jobId);
+    expect(job?.tenant_id).toBe(tenantId);
+    expect(job?.status).toBe('succeeded');
+    const stdout = job?.events.filter((e) => e.type === 'stdout').map((e) => e.data);
+    expect(stdout?.join('')).toContain('exported-output');
+    expect(job?.events.map((e) => e.type)).toContain('exit');
+    expect(doc.jobs.map((j) => j.id)).toContain(second.id);
+
+    expect(doc.idempotency_keys).toEqual([
+      expect.objectContaining({ key: idem, job_id: second.id, state: 'done' }),
+    ]);
+    // The export itself is audited before its first byte, so it is in its own log.
+    expect(doc.audit_log[0]?.action).toBe('tenant.export');
+    expect(doc.audit_log.map((e) => e.action)).toContain('job.create');
+  });
+
+  it('reads long event logs and long tables page by page into one valid document', async () => {
+    const { tenantId: tenant, apiKey: key } = await newTenant('owner');
+    const { id, stub } = await waitingJob(tenant);
+    // More events than one page of the Job DO (1000) and rows than one D1 page (100).
+    await fillLog(stub, 2_500, 10);
+    await fillAudit(tenant, 250);
+
+    const { doc } = await exportOf(key);
+    const events = doc.jobs.find((j) => j.id === id)?.events ?? [];
+    expect(events).toHaveLength(2_501); // the `queued` status event, then the filler
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(doc.audit_log.filter((e) => e.id.startsWith('aud_fill_'))).toHaveLength(250);
+    await stub.cancel(tenant, 'test');
+  });
+
+  it('reads the next page only when the reader has taken the previous one', async () => {
+    const { tenantId: tenant } = await newTenant('owner');
+    await fillAudit(tenant, 250);
+    const row = await findTenant(env.DB, tenant);
+    if (!row) throw new Error('no tenant');
+    let auditReads = 0;
+    const counting = failingD1(env.DB, (sql) => {
+      if (/^select/i.test(sql) && sql.includes('"audit_log"')) auditReads++;
+      return false;
+    });
+    const reader = tenantExportStream({ ...env, DB: counting }, row, 'req_test').getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let readsAtFirstChunk: number | null = null;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      readsAtFirstChunk ??= auditReads;
+    }
+    expect(readsAtFirstChunk).toBe(0);
+    expect(auditReads).toBe(3); // 100 + 100 + 50 rows
+    expect(exportSchema.parse(JSON.parse(text)).audit_log).toHaveLength(250);
+  });
+
+  it('breaks the download, rather than ending it early, when a read fails midway', async () => {
+    // The audit log is read last: the document is half written when its read fails.
+    const audit = (sql: string) => /^select/i.test(sql) && sql.includes('"audit_log"');
+    const res = await createApp().request(
+      '/v1/tenant/export',
+      { headers: { authorization: `Bearer ${apiKey}` } },
+      { ...env, DB: failingD1(env.DB, audit) },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(200);
+    const reader = res.body?.getReader();
+    if (!reader) throw new Error('no body');
+    const decoder = new TextDecoder();
+    let received = '';
+    const failure = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return null;
+        received += decoder.decode(value, { stream: true });
+      }
+    })().catch((error: unknown) => error);
+    expect(String(failure)).toMatch(/from "audit_log"/);
+    // What arrived before the failure is the beginning of the document, and not a document.
+    expect(received).toContain(`"tenant":{"id":"${tenantId}"`);
+    expect(() => {
+      JSON.parse(received);
+    }).toThrow(SyntaxError);
+  });
+
+  it('is for owners only', async () => {
+    for (const role of ['admin', 'member', 'viewer'] as const) {
+      const key = await addKey(tenantId, role);
+      await expectProblem(await api('/v1/tenant/export', key), 403, 'forbidden');
+    }
+    await expectProblem(await api('/v1/tenant/export', null), 401, 'unauthorized');
+  });
+
+  it('exports only the caller’s tenant', async () => {
+    const other = await newTenant('owner');
+    const { doc } = await exportOf(other.apiKey);
+    expect(doc.tenant.id).toBe(other.tenantId);
+    expect(doc.jobs).toEqual([]);
+    expect(JSON.stringify(doc)).not.toContain(tenantId);
+  });
+});
