@@ -91,12 +91,23 @@ function parse(argv: string[]): Args {
   return fail(`Invalid arguments:\n${problems.join('\n')}`);
 }
 
-/** An INSERT of one row; strings are quoted the SQLite way (single quotes doubled). */
-function insert(table: string, row: Record<string, string | number | null>, verb = 'INSERT') {
-  const values = Object.values(row).map((v) =>
-    v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`,
-  );
-  return `${verb} INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${values.join(', ')});`;
+/** A value as SQL text; strings are quoted the SQLite way (single quotes doubled). */
+function literal(v: string | number | null): string {
+  return v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`;
+}
+
+/** An INSERT of one row, or, with `where`, of the row only if `where` holds. */
+function insert(
+  table: string,
+  row: Record<string, string | number | null>,
+  verb = 'INSERT',
+  where?: string,
+) {
+  const values = Object.values(row).map(literal).join(', ');
+  const columns = Object.keys(row).join(', ');
+  return where === undefined
+    ? `${verb} INTO ${table} (${columns}) VALUES (${values});`
+    : `${verb} INTO ${table} (${columns}) SELECT ${values} WHERE ${where};`;
 }
 
 const args = parse(process.argv.slice(2));
@@ -104,46 +115,66 @@ const key = generateApiKey();
 const now = Date.now();
 const keyId = `key_${crypto.randomUUID().replaceAll('-', '')}`;
 const actor = `cli:${process.env.USER ?? userInfo().username}`;
+// A deleted tenant (its tombstone, docs/tenant-data.md) gets no key: the inserts are conditional,
+// in the same statement list, and the last statement says whether the key was stored.
+const notDeleted = `NOT EXISTS (SELECT 1 FROM tenants WHERE id = ${literal(args.tenant)} AND deleted_at IS NOT NULL)`;
 const sql = [
   insert(
     'tenants',
     { id: args.tenant, name: args['tenant-name'] ?? args.tenant, created_at: now },
     'INSERT OR IGNORE',
   ),
-  insert('api_keys', {
-    id: keyId,
-    tenant_id: args.tenant,
-    name: args.name,
-    prefix: apiKeyPrefix(key),
-    key_hash: await hashApiKey(key),
-    role: args.role,
-    created_by: actor,
-    created_at: now,
-  }),
+  insert(
+    'api_keys',
+    {
+      id: keyId,
+      tenant_id: args.tenant,
+      name: args.name,
+      prefix: apiKeyPrefix(key),
+      key_hash: await hashApiKey(key),
+      role: args.role,
+      created_by: actor,
+      created_at: now,
+    },
+    'INSERT',
+    notDeleted,
+  ),
   // Recorded like POST /v1/keys records it, so the tenant's audit log has every key.
-  insert('audit_log', {
-    id: `aud_${crypto.randomUUID().replaceAll('-', '')}`,
-    tenant_id: args.tenant,
-    time: now,
-    actor,
-    action: 'key.create',
-    target: keyId,
-    request_id: `cli_${crypto.randomUUID().replaceAll('-', '')}`,
-    ip: null,
-    details: JSON.stringify({ name: args.name, role: args.role }),
-  }),
+  insert(
+    'audit_log',
+    {
+      id: `aud_${crypto.randomUUID().replaceAll('-', '')}`,
+      tenant_id: args.tenant,
+      time: now,
+      actor,
+      action: 'key.create',
+      target: keyId,
+      request_id: `cli_${crypto.randomUUID().replaceAll('-', '')}`,
+      ip: null,
+      details: JSON.stringify({ name: args.name, role: args.role }),
+    },
+    'INSERT',
+    `EXISTS (SELECT 1 FROM api_keys WHERE id = ${literal(keyId)})`,
+  ),
+  `SELECT id AS stored_key FROM api_keys WHERE id = ${literal(keyId)};`,
 ].join('\n');
 
 const where = args.remote
   ? ['--remote']
   : ['--local', ...(args['persist-to'] ? ['--persist-to', args['persist-to']] : [])];
+let output: string;
 try {
-  await wrangler(['d1', 'execute', 'DB', ...where, '--command', sql]);
+  output = await wrangler(['d1', 'execute', 'DB', ...where, '--json', '--command', sql]);
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   console.error(
     '\nNo key was created. If a table is missing, apply the migrations first: npx wrangler d1 migrations apply DB',
   );
+  process.exit(1);
+}
+// Only the last statement's answer can hold the new key's id.
+if (!output.includes(keyId)) {
+  console.error(`Tenant ${args.tenant} has been deleted; no key was created.`);
   process.exit(1);
 }
 
