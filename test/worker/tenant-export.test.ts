@@ -184,6 +184,14 @@ describe('GET /v1/tenant/export', () => {
     }).toThrow(SyntaxError);
   });
 
+  it('is documented in the OpenAPI document', async () => {
+    const doc = z
+      .object({ paths: z.record(z.string(), z.record(z.string(), z.unknown())) })
+      .parse(await (await api('/openapi.json', null)).json());
+    expect(Object.keys(doc.paths['/v1/tenant/export'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/v1/tenant'] ?? {})).toEqual(['delete']);
+  });
+
   it('is for owners only', async () => {
     for (const role of ['admin', 'member', 'viewer'] as const) {
       const key = await addKey(tenantId, role);
