@@ -10,7 +10,7 @@
  * job, and only a slot that stayed unknown past a grace period is taken as abandoned.
  *
  * It also carries out the tenant's deletion (deletion.ts): from the moment that is asked for, no
- * slot is granted and no queued job is started any more.
+ * slot is granted and no queued job is started from then on.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';

@@ -102,7 +102,9 @@ describe('DELETE /v1/tenant', () => {
     for (const body of [undefined, {}, { confirm: 'ten_other' }, { confirm: '' }]) {
       const problem = await expectProblem(await deleteTenant(apiKey, body), 400, 'invalid_request');
       expect(problem.detail).toContain(`{ "confirm": "${tenantId}" }`);
-      expect(problem.errors).toEqual([{ path: 'confirm', message: expect.any(String) }]);
+      expect(problem.errors).toEqual([
+        { path: 'confirm', message: expect.stringContaining(tenantId) },
+      ]);
     }
     await expectProblem(
       await deleteTenant(apiKey, { confirm: tenantId, also: 1 }),

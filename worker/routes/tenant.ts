@@ -83,7 +83,7 @@ const deleteRoute = createRoute({
   },
   responses: {
     202: {
-      description: 'The deletion has begun: no credential of the tenant works any more',
+      description: 'The deletion has begun: no credential of the tenant works from now on',
       content: { 'application/json': { schema: TenantDeletionSchema } },
     },
     400: problem('No confirmation, or not the tenant id'),
