@@ -253,6 +253,14 @@ export class JobDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     // An erased job has nothing left to do: no watchdog may bring its storage back.
     if (this.record.state === null) return;
+    // A run can take minutes (following a command's log): the `standing` deadline would wait
+    // for its end, so while it runs, watchers are checked on a timer too. The object is awake
+    // for the run anyway; between runs it may hibernate and the deadline does the checking.
+    const checking = setInterval(() => {
+      this.checkWatchers().catch((error: unknown) => {
+        log('warn', 'could not check watchers against revocation', errorFields(error));
+      });
+    }, STANDING_CHECK_MS);
     try {
       await this.ctx.storage.setAlarm(Date.now() + ALARM_WATCHDOG_MS);
       const handled = new Set<string>();
@@ -267,6 +275,7 @@ export class JobDO extends DurableObject<Env> {
     } catch (error) {
       log('error', 'job alarm failed', { job_id: this.record.state?.id, ...errorFields(error) });
     } finally {
+      clearInterval(checking);
       await this.armAlarm().catch((error: unknown) => {
         log('error', 'could not re-arm the job alarm', errorFields(error));
       });

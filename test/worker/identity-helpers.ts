@@ -130,7 +130,10 @@ export async function asUser(
   const token = await userToken(tenant, subject, claimRole);
   const init: RequestInit = {
     method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   };
   return createApp().request(path, init, userEnv, createExecutionContext());
