@@ -25,9 +25,12 @@ describe('watchers per job', () => {
       while (sockets.length < 1000) {
         const batch = await Promise.all(
           Array.from({ length: 50 }, () =>
-            stub.fetch(`https://job.internal/stream?after=0&tenant=${tenantId}`, {
-              headers: { upgrade: 'websocket' },
-            }),
+            stub.fetch(
+              `https://job.internal/stream?after=0&tenant=${tenantId}&actor=user:test&grant=claim`,
+              {
+                headers: { upgrade: 'websocket' },
+              },
+            ),
           ),
         );
         for (const res of batch) {
