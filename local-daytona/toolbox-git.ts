@@ -1,6 +1,8 @@
 /**
  * `POST /git/clone`: runs the real `git clone` (no shell) into the jailed destination and maps
  * git's failures onto the daemon's error codes so the SDK raises the matching error class.
+ * The Job DO no longer calls it (it clones with the git CLI through `process/execute`, see
+ * durable-objects/job/clone.ts); it stays for the SDK's `git.clone` and its tests in test/node.
  */
 import { z } from 'zod';
 import { HttpError } from './errors.ts';

@@ -1,11 +1,13 @@
 /**
  * Starts local-daytona on a random loopback port and creates a small git repository on disk for
- * the workerd tests, and serves a JWKS for the JWT tests (test/jwks-server.ts); their URLs and
- * the JWT signing keys reach the Worker as bindings through provide/inject.
+ * the workerd tests, serves that repository over HTTP with redirecting paths next to it
+ * (test/git-http-server.ts), and serves a JWKS for the JWT tests (test/jwks-server.ts); their
+ * URLs and the JWT signing keys reach the Worker as bindings through provide/inject.
  */
 import type { TestProject } from 'vitest/node';
 import { spawnLocalDaytona } from '../scripts/lib/local-daytona-process.ts';
 import { createSampleRepo } from '../scripts/lib/sample-repo.ts';
+import { startGitHttpServer } from './git-http-server.ts';
 import { startJwksServer } from './jwks-server.ts';
 
 declare module 'vitest' {
@@ -13,6 +15,9 @@ declare module 'vitest' {
     daytonaApiUrl: string;
     daytonaApiKey: string;
     fixtureRepoUrl: string;
+    httpRepoUrl: string;
+    movedRepoUrl: string;
+    foundRepoUrl: string;
     jwksUrl: string;
     jwtPrivateJwks: string;
   }
@@ -22,12 +27,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const daytona = await spawnLocalDaytona();
   const repo = await createSampleRepo();
   const jwks = await startJwksServer();
+  const gitHttp = await startGitHttpServer(repo.path);
   project.provide('daytonaApiUrl', daytona.apiUrl);
   project.provide('daytonaApiKey', daytona.apiKey);
   project.provide('fixtureRepoUrl', repo.url);
+  project.provide('httpRepoUrl', gitHttp.url);
+  project.provide('movedRepoUrl', gitHttp.movedUrl);
+  project.provide('foundRepoUrl', gitHttp.foundUrl);
   project.provide('jwksUrl', jwks.url);
   project.provide('jwtPrivateJwks', jwks.privateJwks);
   return async () => {
+    await gitHttp.close();
     await jwks.close();
     await daytona.close();
     await repo.remove();

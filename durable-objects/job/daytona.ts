@@ -13,7 +13,9 @@ import {
 } from '@daytonaio/sdk';
 import { ConfigError, type Config } from '../../worker/config.ts';
 import { CallTimedOut } from './calls.ts';
+import { CLONE_ENV, CloneFailed, cloneCommand, cloneFailure, type CloneSpec } from './clone.ts';
 import type { LogTarget } from './log-stream.ts';
+import { shellQuote } from './shell.ts';
 
 /** The session the job's command runs in. One job, one sandbox, one session. */
 const SESSION_ID = 'omni-job';
@@ -49,6 +51,7 @@ type Failure = { kind: 'transient'; retryAfterMs: number } | { kind: 'permanent'
 export function classify(error: unknown): Failure {
   const transient = (retryAfterMs = 0): Failure => ({ kind: 'transient', retryAfterMs });
   if (error instanceof ConfigError) return { kind: 'permanent' };
+  if (error instanceof CloneFailed) return error.transient ? transient() : { kind: 'permanent' };
   if (error instanceof CallTimedOut || error instanceof DaytonaConnectionError) return transient();
   if (error instanceof DaytonaError) {
     const status = error.statusCode;
@@ -157,9 +160,23 @@ export async function deleteSandbox(daytona: Daytona, nameOrId: string): Promise
   }
 }
 
-/** Quotes `value` for a POSIX shell. */
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
+/**
+ * Clones the repository into the sandbox with the git CLI (see clone.ts for why not
+ * `sandbox.git.clone`). Daytona ends git after `timeoutSeconds` (a 408, transient).
+ * @throws CloneFailed if git failed, saying whether trying again may help.
+ */
+export async function cloneRepository(
+  sandbox: Sandbox,
+  spec: CloneSpec,
+  timeoutSeconds: number,
+): Promise<void> {
+  const response = await sandbox.process.executeCommand(
+    cloneCommand(spec),
+    undefined,
+    CLONE_ENV,
+    timeoutSeconds,
+  );
+  if (response.exitCode !== 0) throw cloneFailure(response.exitCode, response.result, spec);
 }
 
 /**

@@ -12,6 +12,7 @@ import { CallScope, JobStopped } from './calls.ts';
 import {
   ALREADY_STARTED_EXIT,
   classify,
+  cloneRepository,
   createOrAdoptSandbox,
   daytonaClient,
   deleteSandbox,
@@ -174,8 +175,16 @@ export class JobRunner {
             sandbox.process.executeCommand(`rm -rf ${REPO_DIR}`),
           );
         } else if (!record.update({ cloneRequested: true })) return 'wait';
-        await scope.run('Cloning the repository', budget(), () =>
-          sandbox.git.clone(state.repoUrl, REPO_DIR, state.repoRef ?? undefined),
+        const spec = {
+          url: state.repoUrl,
+          ref: state.repoRef,
+          dir: REPO_DIR,
+          development: config.environment === 'development',
+        };
+        // Daytona ends git within the same budget the call is bounded by.
+        const cloneMs = budget();
+        await scope.run('Cloning the repository', cloneMs, () =>
+          cloneRepository(sandbox, spec, Math.max(1, Math.floor(cloneMs / 1000))),
         );
         const next = await record.transition({ status: 'running', runningAt: Date.now() });
         return next ? 'continue' : 'wait';

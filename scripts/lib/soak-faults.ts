@@ -39,7 +39,8 @@ export interface InstalledRule {
 
 const TOOLBOX_EXEC = '/toolbox/:id/process/session/:sid/exec';
 const TOOLBOX_COMMAND = '/toolbox/:id/process/session/:sid/command/:cid';
-const CLONE = '/toolbox/:id/git/clone';
+/** The clone runs git through the one-shot process API; a job's first call there is the clone. */
+const CLONE = '/toolbox/:id/process/execute';
 
 /** One global rule, drawn at random. */
 function globalRule(r: Random): Record<string, unknown> {

@@ -6,6 +6,12 @@ declare global {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
       FIXTURE_REPO_URL: string;
+      /** The fixture repository over HTTP on 127.0.0.1 (test/git-http-server.ts). */
+      FIXTURE_HTTP_REPO_URL: string;
+      /** Answers 301 with a relative Location to FIXTURE_HTTP_REPO_URL. */
+      FIXTURE_MOVED_REPO_URL: string;
+      /** Answers 302 with an absolute Location to the same repository on another host name. */
+      FIXTURE_FOUND_REPO_URL: string;
       /** A rate limiter of 3 requests a minute, for rate-limit.test.ts. */
       TEST_RATE_LIMIT: RateLimit;
       /** Base URL of test/jwks-server.ts: key sets are at `/sets/<name>/jwks.json`. */

@@ -203,7 +203,8 @@ describe('evictions between a request and its answer', () => {
 
   it('clones again from a clean directory when a clone was done but its answer lost', async () => {
     const { row, out } = await evictWhen(
-      { action: 'hang', after: true, path: '/toolbox/:id/git/clone', times: 1 },
+      // The clone is the job's first one-shot command (durable-objects/job/clone.ts).
+      { action: 'hang', after: true, path: '/toolbox/:id/process/execute', times: 1 },
       'echo cloned',
     );
     expect(row?.status).toBe('succeeded');

@@ -35,6 +35,9 @@ function afterFinal(events: Array<Record<string, unknown>>): Array<Record<string
   return events.slice(last + 1);
 }
 
+/** The clone runs git through Daytona's one-shot process API (durable-objects/job/clone.ts). */
+const CLONE = '/toolbox/:id/process/execute';
+
 describe('stopped means stopped', () => {
   it('a job canceled while its repository is cloning stays canceled and never runs its command', async () => {
     const { apiKey, tenantId } = await newTenant();
@@ -42,7 +45,7 @@ describe('stopped means stopped', () => {
     // The clone answers only after 3 s: the step is in flight when the cancel lands.
     const faults = await addFaults({
       action: 'delay',
-      path: '/toolbox/:id/git/clone',
+      path: CLONE,
       sandbox,
       ms: 3000,
     });
@@ -78,7 +81,7 @@ describe('stopped means stopped', () => {
   it('a job whose clone hangs in Daytona times out at its deadline', async () => {
     const { apiKey, tenantId } = await newTenant();
     const { id, sandbox } = newJobId();
-    const faults = await addFaults({ action: 'hang', path: '/toolbox/:id/git/clone', sandbox });
+    const faults = await addFaults({ action: 'hang', path: CLONE, sandbox });
     try {
       const started = Date.now();
       await startJob(id, tenantId, 'echo never', 5);
@@ -98,7 +101,7 @@ describe('stopped means stopped', () => {
   it('a cancel ends a job at once while a Daytona call hangs', async () => {
     const { apiKey, tenantId } = await newTenant();
     const { id, sandbox } = newJobId();
-    const faults = await addFaults({ action: 'hang', path: '/toolbox/:id/git/clone', sandbox });
+    const faults = await addFaults({ action: 'hang', path: CLONE, sandbox });
     try {
       await startJob(id, tenantId, 'echo never', 600);
       await waitForStatus(id, tenantId, (s) => s === 'cloning');

@@ -7,10 +7,12 @@
  * demo and the tests need no network.
  *
  * What the edge cannot see: the clone runs inside the Daytona sandbox, which resolves the name
- * itself and follows redirects. A public name that resolves to a private address (or changes its
- * answer between two lookups, DNS rebinding), or a redirect from an allowed host, is for the
- * sandbox's network policy to stop (Daytona's networkBlockAll / networkAllowList). See
- * docs/edge.md.
+ * itself. A public name that resolves to a private address (or changes its answer between two
+ * lookups, DNS rebinding) is for the sandbox's network policy to stop (Daytona's networkBlockAll /
+ * networkAllowList). A redirect from an allowed host is refused by the clone itself: git runs
+ * with `http.followRedirects=false` and only https allowed (durable-objects/job/clone.ts), so the
+ * job fails with the redirect's target and the user resubmits that URL, which is checked here.
+ * See docs/edge.md.
  */
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
