@@ -10,7 +10,11 @@ import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { z } from 'zod';
 import { mayErase } from '../../durable-objects/job/erase.ts';
 import type { JobDO } from '../../durable-objects/job/job-do.ts';
+import { initialState, toRow } from '../../durable-objects/job/state.ts';
 import { TenantDeletion } from '../../durable-objects/tenant/deletion.ts';
+import { upsertJob } from '../../worker/db/jobs.ts';
+import type { Cursor } from '../../worker/db/page.ts';
+import { listUnfinishedJobIds } from '../../worker/db/tenant.ts';
 import { JobSchema } from '../../worker/schemas/jobs.ts';
 import { allStatements, failingD1 } from './failing-d1.ts';
 import { addFaults, removeFaults, sandboxStats, timesFired } from './faults.ts';
@@ -31,6 +35,7 @@ import {
   keyIdOf,
   statusWith,
 } from './identity-helpers.ts';
+import { jobSpec } from './job-spec.ts';
 import { waitingJob } from './replay-helpers.ts';
 
 const DeletionSchema = z.strictObject({
@@ -294,6 +299,33 @@ describe('DELETE /v1/tenant', () => {
     expect(await auditOf(tenantId)).toEqual([
       { action: 'tenant.delete', actor: 'key:test', request_id: 'req_outage' },
     ]);
+  });
+});
+
+describe('the deletion’s reads', () => {
+  it('page through every unfinished job of the tenant once, and no other', async () => {
+    const { tenantId } = await newTenant('owner');
+    const other = await newTenant('owner');
+    const now = Date.now();
+    const rows = Array.from({ length: 25 }, (_, i) =>
+      toRow(initialState(jobSpec(tenantId, { createdAt: now - (i % 5) }))),
+    );
+    for (const row of rows) await upsertJob(env.DB, row);
+    await upsertJob(env.DB, { ...toRow(initialState(jobSpec(tenantId))), status: 'succeeded' });
+    await upsertJob(env.DB, toRow(initialState(jobSpec(other.tenantId))));
+    const seen: string[] = [];
+    let cursor: Cursor | null = null;
+    do {
+      const page: { ids: string[]; next: Cursor | null } = await listUnfinishedJobIds(
+        env.DB,
+        tenantId,
+        cursor,
+        10,
+      );
+      seen.push(...page.ids);
+      cursor = page.next;
+    } while (cursor);
+    expect(seen.sort()).toEqual(rows.map((row) => row.id).sort());
   });
 });
 

@@ -3,7 +3,7 @@
  * tenant row and its tombstone, a page of idempotency keys, and the batched deletes of the rows a
  * tenant owns. Every query filters by tenant.
  */
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, ne, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, ne } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { AuditAction } from './audit.ts';
 import { forgetKeys, membershipsBySubject } from './auth-cache.ts';
@@ -123,33 +123,31 @@ export function forgetTenantCredentials(): void {
   membershipsBySubject.clear();
 }
 
-/** Up to `limit` ids of the tenant's jobs whose row says they have not ended, oldest first. */
+/**
+ * One page of the ids of the tenant's jobs whose row says they have not ended, newest first. A job
+ * created after the first page was read is not in later pages: the deletion's erase phase, which
+ * reads every row left, cancels it then.
+ */
 export async function listUnfinishedJobIds(
   d1: D1Database,
   tenantId: string,
-  after: Cursor | null,
+  cursor: Cursor | null,
   limit: number,
 ): Promise<{ ids: string[]; next: Cursor | null }> {
   const rows = await drizzle(d1)
     .select({ id: jobs.id, createdAt: jobs.createdAt })
     .from(jobs)
-    .where(and(eq(jobs.tenantId, tenantId), unfinishedJob, newerThan(after)))
-    .orderBy(asc(jobs.createdAt), asc(jobs.id))
-    .limit(limit);
-  const last = rows.at(-1);
-  return {
-    ids: rows.map((row) => row.id),
-    next: rows.length === limit && last ? { createdAt: last.createdAt, id: last.id } : null,
-  };
-}
-
-/** "After `cursor`" on the (created_at, id) order of jobs, oldest first. */
-function newerThan(cursor: Cursor | null): SQL | undefined {
-  if (!cursor) return undefined;
-  return or(
-    gt(jobs.createdAt, cursor.createdAt),
-    and(eq(jobs.createdAt, cursor.createdAt), gt(jobs.id, cursor.id)),
-  );
+    .where(
+      and(
+        eq(jobs.tenantId, tenantId),
+        unfinishedJob,
+        olderThan(cursor ?? undefined, jobs.createdAt, jobs.id),
+      ),
+    )
+    .orderBy(desc(jobs.createdAt), desc(jobs.id))
+    .limit(limit + 1);
+  const page = toPage(rows, limit, (row) => row);
+  return { ids: page.rows.map((row) => row.id), next: page.next };
 }
 
 /** Up to `limit` ids of the tenant's jobs, whatever their status. */
