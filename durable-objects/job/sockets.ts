@@ -172,10 +172,13 @@ export class Watchers {
    * itself for the next window while any watcher is still behind.
    */
   private pump(): void {
+    // Nobody left to send to: storage is not touched (an erased job has none to read).
+    const open = this.open();
+    if (open.length === 0) return;
     const now = Date.now();
     const last = this.store.lastSeq();
     const ended = this.ended();
-    const behind = this.open().filter((ws) => {
+    const behind = open.filter((ws) => {
       const at = this.positionOf(ws);
       if (at.live) return false;
       // One that has everything needs no budget: it goes live (or is closed) now.
