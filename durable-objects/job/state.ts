@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { JobRow } from '../../worker/db/schema.ts';
-import { jobErrorCodes, jobStatuses } from '../../worker/domain/jobs.ts';
+import { jobErrorCodes, jobKinds, jobStatuses, type JobKind } from '../../worker/domain/jobs.ts';
 
 const nullableTime = z.number().int().nullable();
 
@@ -22,6 +22,11 @@ export const jobStateSchema = z.object({
   errorMessage: z.string().nullable(),
   sandboxId: z.string().nullable(),
   createdBy: z.string().nullable().default(null),
+  /** The job's project (its budget and sandbox shape); null for jobs from before projects. */
+  projectId: z.string().nullable().default(null),
+  kind: z.enum(jobKinds).default('command'),
+  /** What the job cost so far (the ledger's total), in millionths of a US dollar. */
+  costMicroUsd: z.number().int().nonnegative().default(0),
   createdAt: z.number().int(),
   provisioningAt: nullableTime,
   cloningAt: nullableTime,
@@ -72,12 +77,19 @@ export interface JobSpec {
   /** The actor that created the job (`key:<id>` or `user:<subject>`), for the record. */
   createdBy: string | null;
   createdAt: number;
+  /** The job's project; absent for callers from before projects. */
+  projectId?: string | null;
+  /** What the job runs; `command` when absent. */
+  kind?: JobKind;
 }
 
 /** The initial state of a job that has just been accepted; `waiting` if it is queued for a slot. */
 export function initialState(spec: JobSpec, waiting = false): JobState {
   return {
     ...spec,
+    projectId: spec.projectId ?? null,
+    kind: spec.kind ?? 'command',
+    costMicroUsd: 0,
     status: 'queued',
     exitCode: null,
     errorCode: null,
@@ -123,6 +135,9 @@ export function toRow(state: JobState): JobRow {
     errorMessage: state.errorMessage,
     sandboxId: state.sandboxId,
     createdBy: state.createdBy,
+    projectId: state.projectId,
+    kind: state.kind,
+    costMicroUsd: state.costMicroUsd,
     createdAt: state.createdAt,
     provisioningAt: state.provisioningAt,
     cloningAt: state.cloningAt,

@@ -3,8 +3,15 @@
  * SQL migrations in migrations/ from this file). Times are Unix milliseconds.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { isFinalStatus, jobStatuses } from '../domain/jobs.ts';
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
+import { isFinalStatus, jobKinds, jobStatuses } from '../domain/jobs.ts';
 
 /** Roles, weakest first: each role can do everything the ones before it can. */
 export const roles = ['viewer', 'member', 'admin', 'owner'] as const;
@@ -143,6 +150,12 @@ export const jobs = sqliteTable(
     sandboxId: text('sandbox_id'),
     /** The actor that created the job (`key:<id>` or `user:<subject>`). */
     createdBy: text('created_by'),
+    /** The project the job belongs to (its budget and sandbox shape); null before projects. */
+    projectId: text('project_id'),
+    /** `command` (a shell command) or `agent` (a coding agent CLI, see durable-objects/job/agents/). */
+    kind: text('kind', { enum: jobKinds }).notNull().default('command'),
+    /** What the job cost so far, in millionths of a US dollar (usage_ledger has the lines). */
+    costMicroUsd: integer('cost_micro_usd').notNull().default(0),
     createdAt: integer('created_at').notNull(),
     provisioningAt: integer('provisioning_at'),
     cloningAt: integer('cloning_at'),
@@ -160,6 +173,131 @@ export const jobs = sqliteTable(
   ],
 );
 
+/**
+ * A tenant's secrets, encrypted with AES-GCM (worker/lib/secrets-crypto.ts): `keyId` names the
+ * encryption key in SECRETS_KEYS so keys can be rotated, `iv` and `ciphertext` are base64. The
+ * value is never returned by the API and never logged.
+ */
+export const secrets = sqliteTable(
+  'secrets',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    keyId: text('key_id').notNull(),
+    iv: text('iv').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.name] }),
+    index('secrets_tenant_created_idx').on(t.tenantId, t.createdAt, t.name),
+  ],
+);
+
+/**
+ * A tenant's projects: a monthly budget, the repositories its jobs may clone, and the shape of
+ * their sandboxes (JSON, validated by the API; null: the operator's defaults). Every tenant has
+ * one default project, used by jobs that name none.
+ */
+export const projects = sqliteTable(
+  'projects',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
+    /** Monthly budget in millionths of a US dollar; null: no project budget. */
+    monthlyBudgetMicroUsd: integer('monthly_budget_micro_usd'),
+    /** JSON array of repository URL prefixes jobs may clone; empty: the service's rules only. */
+    repoAllowList: text('repo_allow_list').notNull().default('[]'),
+    /** JSON sandbox shape (cpu, memory, disk, auto-stop/delete, network); null: defaults. */
+    sandbox: text('sandbox'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('projects_tenant_name_idx').on(t.tenantId, t.name),
+    index('projects_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
+  ],
+);
+
+/**
+ * The cost ledger: what each job used, one line per job and item — `llm` per model (tokens, and
+ * the CLI's own reported cost beside ours) or `sandbox` (model ''; seconds from create to delete
+ * and the vCPU- and GiB-seconds of its size). Costs in millionths of a US dollar, priced with
+ * the price table named in `priceTable`. Lines are upserted while the job runs, so a report
+ * includes running jobs.
+ */
+export const usageLedger = sqliteTable(
+  'usage_ledger',
+  {
+    jobId: text('job_id').notNull(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    projectId: text('project_id'),
+    /** Who started the job (`key:<id>` or `user:<subject>`). */
+    actor: text('actor'),
+    /** UTC day the job was created, YYYY-MM-DD (reports group by it). */
+    day: text('day').notNull(),
+    item: text('item', { enum: ['llm', 'sandbox'] }).notNull(),
+    model: text('model').notNull().default(''),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
+    cacheReadTokens: integer('cache_read_tokens').notNull().default(0),
+    sandboxSeconds: integer('sandbox_seconds').notNull().default(0),
+    vcpuSeconds: integer('vcpu_seconds').notNull().default(0),
+    gibSeconds: integer('gib_seconds').notNull().default(0),
+    costMicroUsd: integer('cost_micro_usd').notNull().default(0),
+    /** What the agent CLI itself reported (list prices), for comparison; null for sandboxes. */
+    reportedCostMicroUsd: integer('reported_cost_micro_usd'),
+    priceTable: text('price_table').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.item, t.model] }),
+    index('usage_ledger_tenant_day_idx').on(t.tenantId, t.day),
+    index('usage_ledger_project_day_idx').on(t.tenantId, t.projectId, t.day),
+  ],
+);
+
+/**
+ * Budget notices: one row the first time a budget's spend crosses 80, 90 or 95 % (or 100 %) in
+ * a month. `scope` is `tenant` (scopeId: the tenant id) or `project` (scopeId: the project id).
+ */
+export const budgetNotices = sqliteTable(
+  'budget_notices',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    scope: text('scope', { enum: ['tenant', 'project'] }).notNull(),
+    scopeId: text('scope_id').notNull(),
+    /** YYYY-MM, UTC. */
+    month: text('month').notNull(),
+    /** Percent of the budget: 80, 90, 95 or 100. */
+    threshold: integer('threshold').notNull(),
+    spendMicroUsd: integer('spend_micro_usd').notNull(),
+    limitMicroUsd: integer('limit_micro_usd').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.scope, t.scopeId, t.month, t.threshold] }),
+    index('budget_notices_tenant_created_idx').on(t.tenantId, t.createdAt),
+  ],
+);
+
 export type JobRow = typeof jobs.$inferSelect;
+export type SecretRow = typeof secrets.$inferSelect;
+export type ProjectRow = typeof projects.$inferSelect;
+export type UsageLedgerRow = typeof usageLedger.$inferSelect;
+export type BudgetNoticeRow = typeof budgetNotices.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;

@@ -54,3 +54,7 @@ export const jobErrorCodes = [
   /** The sandbox or the command vanished (or the sandbox stopped) without an exit code. */
   'stalled',
 ] as const;
+
+/** What a job runs: a shell command, or a coding agent CLI (durable-objects/job/agents/). */
+export const jobKinds = ['command', 'agent'] as const;
+export type JobKind = (typeof jobKinds)[number];
