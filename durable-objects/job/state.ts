@@ -8,6 +8,31 @@ import { jobErrorCodes, jobKinds, jobStatuses, type JobKind } from '../../worker
 
 const nullableTime = z.number().int().nullable();
 
+const tokenCount = z.number().int().nonnegative();
+
+/** Tokens one model used (and what the agent CLI itself said they cost), per contract §2. */
+export const modelUsageSchema = z.object({
+  inputTokens: tokenCount,
+  outputTokens: tokenCount,
+  cacheReadTokens: tokenCount,
+  cacheWriteTokens: tokenCount,
+  reportedCostMicroUsd: z.number().int().nonnegative(),
+});
+
+export type ModelUsage = z.infer<typeof modelUsageSchema>;
+
+/** The size and lifetime settings of a job's sandbox, resolved at creation (contract §3). */
+export const sandboxShapeSchema = z.object({
+  cpu: z.number().positive(),
+  memoryGiB: z.number().positive(),
+  diskGiB: z.number().positive(),
+  autoStopMinutes: z.number().int().nonnegative(),
+  autoDeleteMinutes: z.number().int(),
+  network: z.unknown(),
+});
+
+export type SandboxShape = z.infer<typeof sandboxShapeSchema>;
+
 export const jobStateSchema = z.object({
   id: z.string(),
   tenantId: z.string(),
@@ -27,6 +52,13 @@ export const jobStateSchema = z.object({
   kind: z.enum(jobKinds).default('command'),
   /** What the job cost so far (the ledger's total), in millionths of a US dollar. */
   costMicroUsd: z.number().int().nonnegative().default(0),
+  /** Tokens per model the agent used so far (durable-objects/job/agents/); {} for commands. */
+  agentUsage: z.record(z.string(), modelUsageSchema).default({}),
+  /** The sandbox's size; null for jobs from before shapes (priced as Daytona's default size). */
+  sandboxShape: sandboxShapeSchema.nullable().default(null),
+  /** When the sandbox was first asked for, and when it was deleted: the sandbox's billed time. */
+  sandboxCreatedAt: nullableTime.default(null),
+  sandboxDeletedAt: nullableTime.default(null),
   createdAt: z.number().int(),
   provisioningAt: nullableTime,
   cloningAt: nullableTime,
@@ -81,6 +113,8 @@ export interface JobSpec {
   projectId?: string | null;
   /** What the job runs; `command` when absent. */
   kind?: JobKind;
+  /** The sandbox's size, resolved at creation from the project or the operator's defaults. */
+  sandboxShape?: SandboxShape | null;
 }
 
 /** The initial state of a job that has just been accepted; `waiting` if it is queued for a slot. */
@@ -90,6 +124,10 @@ export function initialState(spec: JobSpec, waiting = false): JobState {
     projectId: spec.projectId ?? null,
     kind: spec.kind ?? 'command',
     costMicroUsd: 0,
+    agentUsage: {},
+    sandboxShape: spec.sandboxShape ?? null,
+    sandboxCreatedAt: null,
+    sandboxDeletedAt: null,
     status: 'queued',
     exitCode: null,
     errorCode: null,
