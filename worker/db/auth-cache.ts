@@ -17,11 +17,6 @@ const MAX_ENTRIES = 10_000;
 /** Bumped by every forget; see the file's comment. */
 let current = 0;
 
-/** The generation a lookup starts in; pass it to `set`. */
-export function authGeneration(): number {
-  return current;
-}
-
 /** A map whose entries expire, with a size bound (the oldest entries go first). */
 class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expiresAt: number }>();
@@ -36,8 +31,8 @@ class TtlCache<V> {
     return entry.value;
   }
 
-  /** Caches `value` unless entries were forgotten since `generation` (authGeneration()). */
-  set(key: string, value: V, generation: number, now = Date.now()): void {
+  /** Caches `value` unless entries were forgotten since `generation`. */
+  private set(key: string, value: V, generation: number, now = Date.now()): void {
     if (generation !== current) return;
     this.entries.delete(key);
     if (this.entries.size >= MAX_ENTRIES) {
@@ -45,6 +40,19 @@ class TtlCache<V> {
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     this.entries.set(key, { value, expiresAt: now + AUTH_CACHE_TTL_MS });
+  }
+
+  /**
+   * The cached value of `key`, or else what `load` reads, cached unless entries were forgotten
+   * while it read (see the file's comment). A null answer is not cached.
+   */
+  async readThrough(key: string, load: () => Promise<V | null>): Promise<V | null> {
+    const cached = this.get(key);
+    if (cached) return cached;
+    const generation = current;
+    const value = await load();
+    if (value !== null) this.set(key, value, generation);
+    return value;
   }
 
   delete(key: string): void {

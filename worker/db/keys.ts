@@ -5,7 +5,7 @@
 import { and, desc, eq, getTableColumns } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
-import { authGeneration, forgetKeys, keysByHash, keysById, type CachedKey } from './auth-cache.ts';
+import { forgetKeys, keysByHash, keysById, type CachedKey } from './auth-cache.ts';
 import { MAX_KEY_DEPTH, standingOf, type ChainLink } from './key-chain.ts';
 import { LastOwnerError, ownerGuard, ownerGuardWith } from './owners.ts';
 import { olderThan, toPage, type Cursor } from './page.ts';
@@ -92,13 +92,9 @@ export function toCachedKey(chain: ChainLink[], now: number): CachedKey | null {
  * cached, so a key created meanwhile is found at once.
  */
 export async function findActiveKeyByHash(d1: D1Database, hash: string): Promise<CachedKey | null> {
-  const cached = keysByHash.get(hash);
-  if (cached) return cached;
-  const generation = authGeneration();
-  const chain = await readChain(d1.prepare(chainQuery('key_hash = ?1')).bind(hash));
-  const key = toCachedKey(chain, Date.now());
-  if (key) keysByHash.set(hash, key, generation);
-  return key;
+  return keysByHash.readThrough(hash, async () =>
+    toCachedKey(await readChain(d1.prepare(chainQuery('key_hash = ?1')).bind(hash)), Date.now()),
+  );
 }
 
 /**
@@ -110,14 +106,10 @@ export async function findKeyStanding(
   tenantId: string,
   id: string,
 ): Promise<CachedKey | null> {
-  const cacheKey = `${tenantId}\n${id}`;
-  const cached = keysById.get(cacheKey);
-  if (cached) return cached;
-  const generation = authGeneration();
   const statement = d1.prepare(chainQuery('id = ?1 AND tenant_id = ?2')).bind(id, tenantId);
-  const key = toCachedKey(await readChain(statement), Date.now());
-  if (key) keysById.set(cacheKey, key, generation);
-  return key;
+  return keysById.readThrough(`${tenantId}\n${id}`, async () =>
+    toCachedKey(await readChain(statement), Date.now()),
+  );
 }
 
 /** Records that key `id` was used at `now`. */

@@ -5,7 +5,7 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
-import { authGeneration, forgetMembership, membershipsBySubject } from './auth-cache.ts';
+import { forgetMembership, membershipsBySubject } from './auth-cache.ts';
 import { LastOwnerError, ownerGuard, ownerGuardWith } from './owners.ts';
 import { olderThan, toPage, type Cursor } from './page.ts';
 import { memberships, roles, tenants, type Role } from './schema.ts';
@@ -21,25 +21,20 @@ export async function findSubjectStanding(
   tenantId: string,
   subject: string,
 ): Promise<{ role: Role | null } | null> {
-  const cacheKey = `${tenantId}\n${subject}`;
-  const cached = membershipsBySubject.get(cacheKey);
-  if (cached) return cached;
-  const generation = authGeneration();
-  const rows = await drizzle(d1)
-    .select({ role: memberships.role })
-    .from(tenants)
-    .leftJoin(
-      memberships,
-      and(eq(memberships.tenantId, tenants.id), eq(memberships.subject, subject)),
-    )
-    // A deleted tenant (its tombstone) is as unknown as one that never existed.
-    .where(and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)))
-    .limit(1);
-  const row = rows[0];
-  if (!row) return null;
-  const standing = { role: row.role };
-  membershipsBySubject.set(cacheKey, standing, generation);
-  return standing;
+  return membershipsBySubject.readThrough(`${tenantId}\n${subject}`, async () => {
+    const rows = await drizzle(d1)
+      .select({ role: memberships.role })
+      .from(tenants)
+      .leftJoin(
+        memberships,
+        and(eq(memberships.tenantId, tenants.id), eq(memberships.subject, subject)),
+      )
+      // A deleted tenant (its tombstone) is as unknown as one that never existed.
+      .where(and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)))
+      .limit(1);
+    const row = rows[0];
+    return row ? { role: row.role } : null;
+  });
 }
 
 /** The tenant's membership of `subject`, or null. */
