@@ -26,6 +26,16 @@ async function reach(key: string): Promise<{ audit: number; jobs: number }> {
   return { audit: audit.status, jobs: jobs.status };
 }
 
+/** The listed `role` and `effective_role` of key `id` (GET /v1/keys, first page). */
+async function effectiveRoleOf(admin: string, id: string) {
+  const res = await send('GET', '/v1/keys?limit=100', admin);
+  const keys = (
+    (await res.json()) as { data: { id: string; role: string; effective_role: string | null }[] }
+  ).data;
+  const key = keys.find((k) => k.id === id);
+  return key ? { role: key.role, effective_role: key.effective_role } : null;
+}
+
 describe('keys made by keys', () => {
   it('are refused once the key that made them is revoked, and so are theirs', async () => {
     const { apiKey: owner } = await newTenant('owner');
@@ -37,6 +47,8 @@ describe('keys made by keys', () => {
     expect(await statusWith(parent.key)).toBe(401);
     expect(await statusWith(child.key)).toBe(401);
     expect(await statusWith(grandchild.key)).toBe(401);
+    // The list says so: the child keeps its own role, and has no effective one any more.
+    expect(await effectiveRoleOf(owner, child.id)).toEqual({ role: 'admin', effective_role: null });
   });
 
   it('record their maker, and keep working when it is rotated: the successor takes them over', async () => {
@@ -114,6 +126,10 @@ describe('keys made by a member', () => {
     // Demoted to member: the admin key acts as a member now.
     expect((await send('PUT', '/v1/members/frank', owner, { role: 'member' })).status).toBe(200);
     expect(await reach(made.key)).toEqual({ audit: 403, jobs: 200 });
+    expect(await effectiveRoleOf(owner, made.id)).toEqual({
+      role: 'admin',
+      effective_role: 'member',
+    });
     // Promoted back: so is the key.
     expect((await send('PUT', '/v1/members/frank', owner, { role: 'admin' })).status).toBe(200);
     expect(await reach(made.key)).toEqual({ audit: 200, jobs: 200 });

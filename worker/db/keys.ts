@@ -9,7 +9,7 @@ import { forgetKeys, keysByHash, keysById, type CachedKey } from './auth-cache.t
 import { MAX_KEY_DEPTH, standingOf, type ChainLink } from './key-chain.ts';
 import { LastOwnerError, ownerGuard, ownerGuardWith } from './owners.ts';
 import { olderThan, toPage, type Cursor } from './page.ts';
-import { apiKeys, roles, type ApiKeyRow } from './schema.ts';
+import { apiKeys, roles, type ApiKeyRow, type Role } from './schema.ts';
 
 /** A key row without its hash, which never needs to leave the database. */
 export type KeyRecord = Omit<ApiKeyRow, 'keyHash'>;
@@ -110,6 +110,26 @@ export async function findKeyStanding(
   return keysById.readThrough(`${tenantId}\n${id}`, async () =>
     toCachedKey(await readChain(statement), Date.now()),
   );
+}
+
+/**
+ * The effective role of each of the tenant's keys `ids` now (null: no standing), read from D1
+ * in one batch, for key lists.
+ */
+export async function effectiveRoles(
+  d1: D1Database,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Map<string, Role | null>> {
+  const roles = new Map<string, Role | null>();
+  if (ids.length === 0) return roles;
+  const statement = d1.prepare(chainQuery('id = ?1 AND tenant_id = ?2'));
+  const answers = await d1.batch(ids.map((id) => statement.bind(id, tenantId)));
+  const now = Date.now();
+  ids.forEach((id, i) => {
+    roles.set(id, standingOf(toChain(answers[i]?.results ?? []), now)?.role ?? null);
+  });
+  return roles;
 }
 
 /** Records that key `id` was used at `now`. */

@@ -5,7 +5,15 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { MAX_KEY_DEPTH } from '../db/key-chain.ts';
-import { findKey, insertKey, listKeys, revokeKey, rotateKey, type KeyRecord } from '../db/keys.ts';
+import {
+  effectiveRoles,
+  findKey,
+  insertKey,
+  listKeys,
+  revokeKey,
+  rotateKey,
+  type KeyRecord,
+} from '../db/keys.ts';
 import type { ApiKeyRow, Role } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../lib/api-keys.ts';
@@ -37,12 +45,13 @@ keyRoutes.use('*', requireRole('admin'));
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 /** Renders a stored key as the API lists it: never the secret, never the hash. */
-function toApiKey(row: KeyRecord): ApiKey {
+function toApiKey(row: KeyRecord, effectiveRole: Role | null): ApiKey {
   return {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
     role: row.role,
+    effective_role: effectiveRole,
     scopes: scopesOf(row.role),
     created_at: new Date(row.createdAt).toISOString(),
     created_by: row.createdBy,
@@ -161,7 +170,18 @@ keyRoutes.openapi(listKeysRoute, async (c) => {
     limit,
     cursor: cursor ? decodeCursor(cursor) : undefined,
   });
-  return c.json({ data: rows.map(toApiKey), next_cursor: next ? encodeCursor(next) : null }, 200);
+  const effective = await effectiveRoles(
+    c.env.DB,
+    c.var.caller.tenantId,
+    rows.map((row) => row.id),
+  );
+  return c.json(
+    {
+      data: rows.map((row) => toApiKey(row, effective.get(row.id) ?? null)),
+      next_cursor: next ? encodeCursor(next) : null,
+    },
+    200,
+  );
 });
 
 const revokeKeyRoute = createRoute({

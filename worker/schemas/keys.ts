@@ -45,9 +45,16 @@ const ApiKeySchema = z
       example: 'omni_Ab3dE6g',
     }),
     role: RoleSchema,
+    effective_role: RoleSchema.nullable().openapi({
+      description:
+        "What the key can do now: its role capped by the standing of the key or member that made it (docs/identity.md). Null if it has none: revoked, expired, or its maker's standing is gone.",
+    }),
     scopes: ScopesSchema,
     created_at: z.iso.datetime(),
-    created_by: z.string().nullable().openapi({ description: 'The actor that created the key.' }),
+    created_by: z.string().nullable().openapi({
+      description:
+        'Who made the key: `key:<id>`, `user:<subject>` or `cli:<user>`; it caps the key.',
+    }),
     last_used_at: timestamp.openapi({ description: 'Updated at most once a minute.' }),
     expires_at: timestamp.openapi({ description: 'Set when the key was rotated.' }),
     revoked_at: timestamp,
