@@ -24,6 +24,8 @@ interface __BaseEnv_Env {
 	DAYTONA_API_URL: string;
 	DAYTONA_API_KEY: string;
 	STREAM_TOKEN_SECRET: string;
+	SECRETS_KEYS: string;
+	SECRETS_KEY_ID: string;
 	SENTRY_DSN: string;
 	JOB: DurableObjectNamespace<import("./worker/index").JobDO>;
 	TENANT: DurableObjectNamespace<import("./worker/index").TenantDO>;
@@ -41,7 +43,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "DAYTONA_TARGET" | "DAYTONA_SNAPSHOT" | "DAYTONA_CALL_TIMEOUT_SECONDS" | "DAYTONA_RETRY_SECONDS" | "JOB_POLL_SECONDS" | "JOB_STALL_SECONDS" | "REPO_ALLOWED_HOSTS" | "JOB_TIMEOUT_SECONDS" | "JOB_MAX_TIMEOUT_SECONDS" | "JOB_OUTPUT_RETENTION_DAYS" | "TENANT_MAX_RUNNING_JOBS" | "JOB_MAX_WATCHERS" | "RATE_LIMITS" | "CORS_ALLOWED_ORIGINS" | "ENVIRONMENT" | "DAYTONA_API_URL" | "DAYTONA_API_KEY" | "STREAM_TOKEN_SECRET" | "SENTRY_DSN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "DAYTONA_TARGET" | "DAYTONA_SNAPSHOT" | "DAYTONA_CALL_TIMEOUT_SECONDS" | "DAYTONA_RETRY_SECONDS" | "JOB_POLL_SECONDS" | "JOB_STALL_SECONDS" | "REPO_ALLOWED_HOSTS" | "JOB_TIMEOUT_SECONDS" | "JOB_MAX_TIMEOUT_SECONDS" | "JOB_OUTPUT_RETENTION_DAYS" | "TENANT_MAX_RUNNING_JOBS" | "JOB_MAX_WATCHERS" | "RATE_LIMITS" | "CORS_ALLOWED_ORIGINS" | "ENVIRONMENT" | "DAYTONA_API_URL" | "DAYTONA_API_KEY" | "STREAM_TOKEN_SECRET" | "SECRETS_KEYS" | "SECRETS_KEY_ID" | "SENTRY_DSN">> {}
 }
 declare module "*.txt" {
 	const value: string;

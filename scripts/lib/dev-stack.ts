@@ -4,6 +4,9 @@
  * `npm start`, `npm run demo`, `npm run bench` and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startLocalDaytona, type LocalDaytona } from '../../local-daytona/server.ts';
@@ -71,6 +74,21 @@ export function wrangler(args: string[]): Promise<string> {
   });
 }
 
+/**
+ * SECRETS_KEYS and SECRETS_KEY_ID of the local stack. The key is made once and kept next to the
+ * local D1 database, so secrets stored in one run still decrypt in the next.
+ */
+async function devSecretsKeys(persistTo: string): Promise<{ keys: string; id: string }> {
+  const file = path.join(persistTo, 'secrets-key');
+  let key = await readFile(file, 'utf8').catch(() => '');
+  if (!key) {
+    key = randomBytes(32).toString('base64');
+    await mkdir(persistTo, { recursive: true });
+    await writeFile(file, key, { mode: 0o600 });
+  }
+  return { keys: JSON.stringify({ dev: key.trim() }), id: 'dev' };
+}
+
 /** Applies the D1 migrations and creates the development tenant and a fresh API key. */
 async function prepareDatabase(persistTo: string): Promise<string> {
   await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo]);
@@ -114,6 +132,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   });
   try {
     const apiKey = await prepareDatabase(options.persistTo);
+    const secretsKeys = await devSecretsKeys(options.persistTo);
     const port = options.port || (await freePort());
     const inspectorPort = await freePort();
     const child = spawn(
@@ -138,6 +157,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         `DAYTONA_API_KEY:${daytona.apiKey}`,
         '--var',
         `STREAM_TOKEN_SECRET:${crypto.randomUUID()}${crypto.randomUUID()}`,
+        '--var',
+        `SECRETS_KEYS:${secretsKeys.keys}`,
+        '--var',
+        `SECRETS_KEY_ID:${secretsKeys.id}`,
         ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => [
           '--var',
           `${name}:${value}`,

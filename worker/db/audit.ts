@@ -15,6 +15,8 @@ export const auditActions = [
   'job.cancel',
   'tenant.export',
   'tenant.delete',
+  'secret.put',
+  'secret.delete',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -14,6 +14,7 @@ import {
   idempotencyKeys,
   jobs,
   memberships,
+  secrets,
   tenants,
   unfinishedJob,
 } from './schema.ts';
@@ -74,7 +75,7 @@ export async function deletionAuditId(tenantId: string): Promise<string> {
 
 /**
  * Marks the tenant deleted, in one transaction: the tombstone (`deleted_at`, set once), every key
- * revoked, every membership removed, and the `tenant.delete` audit entry (written once). From
+ * revoked, every membership and secret removed, and the `tenant.delete` audit entry (written once). From
  * then on no credential of the tenant is accepted. Safe to repeat: a second run only revokes or
  * removes what was added meanwhile.
  */
@@ -95,6 +96,8 @@ export async function tombstoneTenant(
       .set({ revokedAt: entry.time })
       .where(and(eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt))),
     db.delete(memberships).where(eq(memberships.tenantId, tenantId)),
+    // Secret values go at once too: nothing of the tenant may use them any more.
+    db.delete(secrets).where(eq(secrets.tenantId, tenantId)),
     db
       .insert(auditLog)
       .values({
@@ -181,7 +184,7 @@ const DELETE_BATCH = 500;
 
 /**
  * Deletes up to DELETE_BATCH of each kind of row the tenant owns, in one batch: API keys,
- * memberships, idempotency keys, and audit entries but its `tenant.delete` entry. Job rows go
+ * memberships, idempotency keys, audit entries but its `tenant.delete` entry, and secrets. Job rows go
  * separately, once their Job DO is erased (deleteJobRows); the tenant's row stays as the
  * tombstone. Returns how many rows it deleted: call it again until that is 0.
  */
@@ -247,6 +250,22 @@ export async function deleteTenantRows(d1: D1Database, tenantId: string): Promis
         ),
       )
       .returning({ id: auditLog.id }),
+    db
+      .delete(secrets)
+      .where(
+        and(
+          eq(secrets.tenantId, tenantId),
+          inArray(
+            secrets.name,
+            db
+              .select({ name: secrets.name })
+              .from(secrets)
+              .where(eq(secrets.tenantId, tenantId))
+              .limit(DELETE_BATCH),
+          ),
+        ),
+      )
+      .returning({ name: secrets.name }),
   ]);
   if (results[0].length > 0 || results[1].length > 0) forgetTenantCredentials();
   return results.reduce((sum, rows) => sum + rows.length, 0);

@@ -53,6 +53,8 @@ export const jobErrorCodes = [
   'timeout',
   /** The sandbox or the command vanished (or the sandbox stopped) without an exit code. */
   'stalled',
+  /** A secret the job's `env` refers to was deleted before the command started. */
+  'secret_missing',
 ] as const;
 
 /** What a job runs: a shell command, or a coding agent CLI (durable-objects/job/agents/). */

@@ -13,7 +13,16 @@ import { listJobs } from '../db/jobs.ts';
 import { listKeys } from '../db/keys.ts';
 import { listMembers } from '../db/members.ts';
 import type { Cursor } from '../db/page.ts';
-import { apiKeys, auditLog, idempotencyKeys, jobs, memberships, tenants } from '../db/schema.ts';
+import { listSecrets } from '../db/secrets.ts';
+import {
+  apiKeys,
+  auditLog,
+  idempotencyKeys,
+  jobs,
+  memberships,
+  secrets,
+  tenants,
+} from '../db/schema.ts';
 import { listIdempotencyKeys, type TenantRow } from '../db/tenant.ts';
 import { errorFields, log } from '../lib/log.ts';
 
@@ -120,6 +129,12 @@ async function* exportPieces(env: Env, tenant: TenantRow, now: number): AsyncGen
     'idempotency_keys',
     pagesOf((cursor) => listIdempotencyKeys(db, id, { limit: PAGE_ROWS, cursor })),
     rendered(idempotencyKeys),
+  );
+  // Names and dates only: a secret's value (even encrypted) never leaves the database.
+  yield* arrayField(
+    'secrets',
+    pagesOf((cursor) => listSecrets(db, id, { limit: PAGE_ROWS, cursor })),
+    rendered(secrets),
   );
   yield* arrayField(
     'audit_log',
