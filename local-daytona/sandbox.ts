@@ -57,9 +57,16 @@ export class LocalSandbox {
   inFlight = 0;
   /** executeSessionCommand calls that started a command (see `GET /_stats`). */
   sessionCommands = 0;
+  /** The create request as it was sent, before defaults (see `GET /_stats`). */
+  readonly request: CreateSandboxRequest;
 
-  constructor(root: string, spec: Omit<SandboxSpec, 'name'> & { name: string | undefined }) {
+  constructor(
+    root: string,
+    spec: Omit<SandboxSpec, 'name'> & { name: string | undefined },
+    request: CreateSandboxRequest = {},
+  ) {
     this.spec = { ...spec, name: spec.name ?? this.id };
+    this.request = request;
     this.fs = sandboxFs(root, this.id);
     this.processes = new ProcessTracker(this.id);
     this.sessions = new SessionManager({

@@ -64,7 +64,7 @@ export class SandboxRegistry {
     if (req.name !== undefined && this.#findByName(req.name)) {
       throw new HttpError(409, `Sandbox with name ${req.name} already exists`);
     }
-    const sandbox = new LocalSandbox(this.#root, specFromRequest(req));
+    const sandbox = new LocalSandbox(this.#root, specFromRequest(req), req);
     await mkdir(sandbox.fs.workDir, { recursive: true });
     this.#byId.set(sandbox.id, sandbox);
     this.#history.push(sandbox);

@@ -4,6 +4,7 @@
  * (found by their DAYTONA_SANDBOX_ID marker, so escaped and orphaned ones count too), and how
  * many session commands were started in each, which is what "started at most once" is about.
  */
+import type { CreateSandboxRequest } from './create-sandbox.ts';
 import { countMarked } from './proc-scan.ts';
 import type { LocalSandboxState } from './sandbox.ts';
 import type { SandboxRegistry } from './sandboxes.ts';
@@ -17,6 +18,36 @@ interface SandboxStats {
   processesAlive: number;
   /** executeSessionCommand calls that started a command in it. */
   sessionCommands: number;
+  /**
+   * What its create request asked for of its shape, as sent (a field the request left out is
+   * absent, so a test can tell an explicit value from a default). `image` is the Dockerfile
+   * of a sandbox created from an image.
+   */
+  asked: Pick<CreateSandboxRequest, AskedField> & { image?: string };
+}
+
+const askedFields = [
+  'snapshot',
+  'cpu',
+  'memory',
+  'disk',
+  'autoStopInterval',
+  'autoArchiveInterval',
+  'autoDeleteInterval',
+  'networkBlockAll',
+  'networkAllowList',
+  'domainAllowList',
+] as const;
+type AskedField = (typeof askedFields)[number];
+
+/** The shape fields of a create request, as it sent them. */
+function askedOf(request: CreateSandboxRequest): SandboxStats['asked'] {
+  const entries = askedFields
+    .filter((field) => request[field] !== undefined)
+    .map((field) => [field, request[field]]);
+  const asked: SandboxStats['asked'] = Object.fromEntries(entries);
+  if (request.buildInfo) asked.image = request.buildInfo.dockerfileContent;
+  return asked;
 }
 
 /** What `GET /_stats` answers. */
@@ -49,6 +80,7 @@ export async function collectStats(registry: SandboxRegistry): Promise<LocalDayt
       state: sandbox.state,
       processesAlive: processes,
       sessionCommands: sandbox.sessionCommands,
+      asked: askedOf(sandbox.request),
     };
   }
   return {

@@ -19,6 +19,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { memberRoutes } from './routes/members.ts';
+import { projectRoutes } from './routes/projects.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { tenantRoutes } from './routes/tenant.ts';
 import type { AppEnv } from './types.ts';
@@ -92,6 +93,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/v1/jobs', jobRoutes);
   app.route('/v1/keys', keyRoutes);
   app.route('/v1/members', memberRoutes);
+  app.route('/v1/projects', projectRoutes);
   app.route('/v1/audit', auditRoutes);
   app.route('/v1/tenant', tenantRoutes);
   app.route('/v1/secrets', secretRoutes);

@@ -5,6 +5,7 @@
  * silent default.
  */
 import { z } from 'zod';
+import type { SandboxLimits } from './domain/sandbox-shape.ts';
 import { outboundUrlProblem } from './lib/hosts.ts';
 
 /** A setting is missing or invalid. Its message names the setting and says what is wrong. */
@@ -16,6 +17,7 @@ export class ConfigError extends Error {
 }
 
 const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
 
 const configSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'production']).default('production'),
@@ -32,6 +34,21 @@ const configSchema = z.object({
   JOB_MAX_TIMEOUT_SECONDS: positiveInt.default(7200),
   TENANT_MAX_RUNNING_JOBS: positiveInt.default(10),
   SENTRY_DSN: z.string().optional(),
+  // Where agent CLIs send their Anthropic API calls (docs/agents.md); empty: Anthropic's own.
+  ANTHROPIC_BASE_URL: z.string().trim().default(''),
+  // Sandbox shapes (docs/projects.md): the defaults must be the size DAYTONA_SNAPSHOT was
+  // registered with; DAYTONA_IMAGE (optional) is what sandboxes of other sizes are created from.
+  DAYTONA_IMAGE: z.string().trim().default(''),
+  SANDBOX_DEFAULT_CPU: positiveInt.default(2),
+  SANDBOX_DEFAULT_MEMORY_GIB: positiveInt.default(4),
+  SANDBOX_DEFAULT_DISK_GIB: positiveInt.default(8),
+  SANDBOX_MAX_CPU: positiveInt.default(4),
+  SANDBOX_MAX_MEMORY_GIB: positiveInt.default(8),
+  SANDBOX_MAX_DISK_GIB: positiveInt.default(10),
+  SANDBOX_AUTO_STOP_MINUTES: positiveInt.default(15),
+  SANDBOX_MAX_AUTO_STOP_MINUTES: positiveInt.default(60),
+  SANDBOX_AUTO_DELETE_MINUTES: nonNegativeInt.default(0),
+  SANDBOX_MAX_AUTO_DELETE_MINUTES: nonNegativeInt.default(60),
 });
 
 /** The parsed, typed configuration. */
@@ -56,6 +73,10 @@ export interface Config {
   jobMaxTimeoutSeconds: number;
   tenantMaxRunningJobs: number;
   sentryDsn: string | undefined;
+  /** The Anthropic API endpoint agent jobs use; null for Anthropic's default. */
+  anthropicBaseUrl: string | null;
+  /** Sandbox shapes: the defaults, the operator's limits, the image for other sizes. */
+  sandbox: SandboxLimits;
 }
 
 /**
@@ -71,6 +92,13 @@ export function loadConfig(env: object): Config {
   }
   const e = parsed.data;
   checkServiceUrl('DAYTONA_API_URL', e.DAYTONA_API_URL, e.ENVIRONMENT);
+  const anthropicBaseUrl = e.ANTHROPIC_BASE_URL === '' ? null : e.ANTHROPIC_BASE_URL;
+  if (anthropicBaseUrl !== null) {
+    if (!URL.canParse(anthropicBaseUrl)) {
+      throw new ConfigError('The setting ANTHROPIC_BASE_URL is missing or invalid: not a URL');
+    }
+    checkServiceUrl('ANTHROPIC_BASE_URL', anthropicBaseUrl, e.ENVIRONMENT);
+  }
   return {
     environment: e.ENVIRONMENT,
     daytona: {
@@ -90,6 +118,62 @@ export function loadConfig(env: object): Config {
     jobMaxTimeoutSeconds: e.JOB_MAX_TIMEOUT_SECONDS,
     tenantMaxRunningJobs: e.TENANT_MAX_RUNNING_JOBS,
     sentryDsn: e.SENTRY_DSN || undefined,
+    anthropicBaseUrl,
+    sandbox: sandboxLimits(e),
+  };
+}
+
+/** The sandbox settings; a default above its limit is a ConfigError naming both settings. */
+function sandboxLimits(e: z.infer<typeof configSchema>): SandboxLimits {
+  const pairs = [
+    ['SANDBOX_DEFAULT_CPU', e.SANDBOX_DEFAULT_CPU, 'SANDBOX_MAX_CPU', e.SANDBOX_MAX_CPU],
+    [
+      'SANDBOX_DEFAULT_MEMORY_GIB',
+      e.SANDBOX_DEFAULT_MEMORY_GIB,
+      'SANDBOX_MAX_MEMORY_GIB',
+      e.SANDBOX_MAX_MEMORY_GIB,
+    ],
+    [
+      'SANDBOX_DEFAULT_DISK_GIB',
+      e.SANDBOX_DEFAULT_DISK_GIB,
+      'SANDBOX_MAX_DISK_GIB',
+      e.SANDBOX_MAX_DISK_GIB,
+    ],
+    [
+      'SANDBOX_AUTO_STOP_MINUTES',
+      e.SANDBOX_AUTO_STOP_MINUTES,
+      'SANDBOX_MAX_AUTO_STOP_MINUTES',
+      e.SANDBOX_MAX_AUTO_STOP_MINUTES,
+    ],
+    [
+      'SANDBOX_AUTO_DELETE_MINUTES',
+      e.SANDBOX_AUTO_DELETE_MINUTES,
+      'SANDBOX_MAX_AUTO_DELETE_MINUTES',
+      e.SANDBOX_MAX_AUTO_DELETE_MINUTES,
+    ],
+  ] as const;
+  for (const [setting, value, maxSetting, max] of pairs) {
+    if (value > max) {
+      throw new ConfigError(`The setting ${setting} (${value}) is above ${maxSetting} (${max}).`);
+    }
+  }
+  return {
+    defaults: {
+      cpu: e.SANDBOX_DEFAULT_CPU,
+      memoryGiB: e.SANDBOX_DEFAULT_MEMORY_GIB,
+      diskGiB: e.SANDBOX_DEFAULT_DISK_GIB,
+      autoStopMinutes: e.SANDBOX_AUTO_STOP_MINUTES,
+      autoDeleteMinutes: e.SANDBOX_AUTO_DELETE_MINUTES,
+      network: 'open',
+    },
+    max: {
+      cpu: e.SANDBOX_MAX_CPU,
+      memoryGiB: e.SANDBOX_MAX_MEMORY_GIB,
+      diskGiB: e.SANDBOX_MAX_DISK_GIB,
+      autoStopMinutes: e.SANDBOX_MAX_AUTO_STOP_MINUTES,
+      autoDeleteMinutes: e.SANDBOX_MAX_AUTO_DELETE_MINUTES,
+    },
+    image: e.DAYTONA_IMAGE || null,
   };
 }
 

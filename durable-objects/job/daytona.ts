@@ -9,9 +9,12 @@ import {
   DaytonaError,
   DaytonaNotFoundError,
   DaytonaConflictError,
+  type CreateSandboxFromImageParams,
+  type CreateSandboxFromSnapshotParams,
   type Sandbox,
 } from '@daytonaio/sdk';
 import { ConfigError, type Config } from '../../worker/config.ts';
+import { daytonaNetwork, type SandboxShape } from '../../worker/domain/sandbox-shape.ts';
 import { CallTimedOut } from './calls.ts';
 import { CLONE_ENV, CloneFailed, cloneCommand, cloneFailure, type CloneSpec } from './clone.ts';
 import type { LogTarget } from './log-stream.ts';
@@ -88,6 +91,11 @@ interface CreateSandboxInput {
   name: string;
   snapshot: string;
   labels: Record<string, string>;
+  /** The job's sandbox shape; null for a job from before shapes. */
+  shape: SandboxShape | null;
+  /** The image to create a sandbox of another size than the snapshot's from; null: the snapshot. */
+  image: string | null;
+  /** Auto-stop of a job without a shape (its time limit and a margin). */
   autoStopMinutes: number;
   /** True when an earlier attempt may already have created it. */
   mayExist: boolean;
@@ -106,6 +114,33 @@ export async function findSandbox(daytona: Daytona, name: string): Promise<Sandb
 }
 
 /**
+ * The create parameters of the job's sandbox (docs/projects.md). The lifecycle intervals and the
+ * network policy are always sent, so nothing is left to Daytona's defaults. The size can only be
+ * sent with an image: Daytona refuses resources on a sandbox created from a snapshot, whose size
+ * is the one it was registered with (sandbox-image/README.md).
+ */
+export function createParams(
+  input: Omit<CreateSandboxInput, 'mayExist' | 'startTimeoutSeconds'>,
+): CreateSandboxFromSnapshotParams | CreateSandboxFromImageParams {
+  const { name, labels, shape } = input;
+  if (shape === null) {
+    // Deleted by Daytona as soon as it stops: a leak is bounded by the auto-stop interval.
+    const lifecycle = { autoStopInterval: input.autoStopMinutes, ephemeral: true };
+    return { name, labels, snapshot: input.snapshot, ...lifecycle };
+  }
+  const settings = {
+    name,
+    labels,
+    autoStopInterval: shape.autoStopMinutes,
+    autoDeleteInterval: shape.autoDeleteMinutes,
+    ...daytonaNetwork(shape.network),
+  };
+  if (input.image === null) return { ...settings, snapshot: input.snapshot };
+  const resources = { cpu: shape.cpu, memory: shape.memoryGiB, disk: shape.diskGiB };
+  return { ...settings, image: input.image, resources };
+}
+
+/**
  * Creates the job's sandbox, or adopts the one an earlier attempt created, so retries never
  * leave a second sandbox behind.
  */
@@ -118,17 +153,7 @@ export async function createOrAdoptSandbox(
     if (existing) return startedSandbox(existing, input.startTimeoutSeconds);
   }
   try {
-    return await daytona.create(
-      {
-        name: input.name,
-        snapshot: input.snapshot,
-        labels: input.labels,
-        autoStopInterval: input.autoStopMinutes,
-        // Deleted by Daytona as soon as it stops: a leak is bounded by the auto-stop interval.
-        ephemeral: true,
-      },
-      { timeout: input.startTimeoutSeconds },
-    );
+    return await daytona.create(createParams(input), { timeout: input.startTimeoutSeconds });
   } catch (error) {
     if (error instanceof DaytonaConflictError) {
       const existing = await findSandbox(daytona, input.name);

@@ -138,12 +138,20 @@ export class JobRunner {
         }
         // Recorded before Daytona is called, so a retry looks for the sandbox before creating one.
         const mayExist = current.createRequested;
-        if (!record.update({ createRequested: true, lastCreateAt: Date.now() })) return 'wait';
+        // The sandbox's billed time starts with the first create call (it may exist from then on,
+        // even if the job is canceled before the call answers) and ends at its deletion.
+        const askedAt = Date.now();
+        const sandboxCreatedAt = current.sandboxCreatedAt ?? askedAt;
+        if (!record.update({ createRequested: true, lastCreateAt: askedAt, sandboxCreatedAt })) {
+          return 'wait';
+        }
         const createMs = callBudgetMs(current, Date.now(), CREATE_CALLS * callMs);
         const input = {
           name: current.sandboxName,
           snapshot: current.snapshot,
           labels: { 'omni.job': current.id, 'omni.tenant': current.tenantId },
+          shape: current.sandboxShape,
+          image: current.sandboxImage,
           autoStopMinutes: autoStopMinutes(current.timeoutSeconds),
           mayExist,
           startTimeoutSeconds: Math.max(1, Math.floor(createMs / 1000)),
@@ -350,7 +358,8 @@ export class JobRunner {
         return;
       }
     }
-    this.record.save({ ...this.record.require(), sandboxDeleted: true });
+    const sandboxDeletedAt = state.createRequested ? Date.now() : null;
+    this.record.save({ ...this.record.require(), sandboxDeleted: true, sandboxDeletedAt });
     log('info', 'sandbox deleted', {
       job_id: state.id,
       sandbox: state.sandboxId ?? state.sandboxName,

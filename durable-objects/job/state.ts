@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { JobRow } from '../../worker/db/schema.ts';
 import { jobErrorCodes, jobKinds, jobStatuses, type JobKind } from '../../worker/domain/jobs.ts';
+import { sandboxShapeSchema, type SandboxShape } from '../../worker/domain/sandbox-shape.ts';
 
 const nullableTime = z.number().int().nullable();
 
@@ -21,17 +22,8 @@ export const modelUsageSchema = z.object({
 
 export type ModelUsage = z.infer<typeof modelUsageSchema>;
 
-/** The size and lifetime settings of a job's sandbox, resolved at creation (contract §3). */
-export const sandboxShapeSchema = z.object({
-  cpu: z.number().positive(),
-  memoryGiB: z.number().positive(),
-  diskGiB: z.number().positive(),
-  autoStopMinutes: z.number().int().nonnegative(),
-  autoDeleteMinutes: z.number().int(),
-  network: z.unknown(),
-});
-
-export type SandboxShape = z.infer<typeof sandboxShapeSchema>;
+/** The size, lifetime and network policy of a job's sandbox, resolved at creation (contract §3). */
+export { sandboxShapeSchema, type SandboxShape };
 
 export const jobStateSchema = z.object({
   id: z.string(),
@@ -56,6 +48,8 @@ export const jobStateSchema = z.object({
   agentUsage: z.record(z.string(), modelUsageSchema).default({}),
   /** The sandbox's size; null for jobs from before shapes (priced as Daytona's default size). */
   sandboxShape: sandboxShapeSchema.nullable().default(null),
+  /** The image to create the sandbox from when its size is not the snapshot's; null: the snapshot. */
+  sandboxImage: z.string().nullable().default(null),
   /** When the sandbox was first asked for, and when it was deleted: the sandbox's billed time. */
   sandboxCreatedAt: nullableTime.default(null),
   sandboxDeletedAt: nullableTime.default(null),
@@ -115,6 +109,8 @@ export interface JobSpec {
   kind?: JobKind;
   /** The sandbox's size, resolved at creation from the project or the operator's defaults. */
   sandboxShape?: SandboxShape | null;
+  /** The image of a sandbox whose size is not the snapshot's (Daytona sizes only those). */
+  sandboxImage?: string | null;
 }
 
 /** The initial state of a job that has just been accepted; `waiting` if it is queued for a slot. */
@@ -126,6 +122,7 @@ export function initialState(spec: JobSpec, waiting = false): JobState {
     costMicroUsd: 0,
     agentUsage: {},
     sandboxShape: spec.sandboxShape ?? null,
+    sandboxImage: spec.sandboxImage ?? null,
     sandboxCreatedAt: null,
     sandboxDeletedAt: null,
     status: 'queued',

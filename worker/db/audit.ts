@@ -15,6 +15,8 @@ export const auditActions = [
   'job.cancel',
   'tenant.export',
   'tenant.delete',
+  'project.create',
+  'project.update',
   'secret.put',
   'secret.delete',
 ] as const;

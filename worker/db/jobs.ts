@@ -26,6 +26,8 @@ interface ListJobsOptions {
   limit: number;
   cursor?: Cursor | undefined;
   status?: JobStatus | undefined;
+  /** Only the jobs of this project. */
+  projectId?: string | undefined;
 }
 
 /** One page of the tenant's jobs, newest first, and the cursor of the next page. */
@@ -39,6 +41,8 @@ export async function listJobs(
     olderThan(options.cursor, jobs.createdAt, jobs.id),
   ];
   if (options.status) filters.push(eq(jobs.status, options.status));
+  // No index of its own: the tenant's newest-first index is scanned until a page is full.
+  if (options.projectId) filters.push(eq(jobs.projectId, options.projectId));
   const rows = await drizzle(d1)
     .select()
     .from(jobs)

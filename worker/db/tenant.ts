@@ -14,6 +14,7 @@ import {
   idempotencyKeys,
   jobs,
   memberships,
+  projects,
   secrets,
   tenants,
   unfinishedJob,
@@ -184,7 +185,7 @@ const DELETE_BATCH = 500;
 
 /**
  * Deletes up to DELETE_BATCH of each kind of row the tenant owns, in one batch: API keys,
- * memberships, idempotency keys, audit entries but its `tenant.delete` entry, and secrets. Job rows go
+ * memberships, idempotency keys, audit entries but its `tenant.delete` entry, secrets and projects. Job rows go
  * separately, once their Job DO is erased (deleteJobRows); the tenant's row stays as the
  * tombstone. Returns how many rows it deleted: call it again until that is 0.
  */
@@ -266,6 +267,19 @@ export async function deleteTenantRows(d1: D1Database, tenantId: string): Promis
         ),
       )
       .returning({ name: secrets.name }),
+    db
+      .delete(projects)
+      .where(
+        inArray(
+          projects.id,
+          db
+            .select({ id: projects.id })
+            .from(projects)
+            .where(eq(projects.tenantId, tenantId))
+            .limit(DELETE_BATCH),
+        ),
+      )
+      .returning({ id: projects.id }),
   ]);
   if (results[0].length > 0 || results[1].length > 0) forgetTenantCredentials();
   return results.reduce((sum, rows) => sum + rows.length, 0);

@@ -52,6 +52,7 @@ function toJob(row: JobRow): Job {
     status: row.status,
     repo: { url: row.repoUrl, ref: row.repoRef },
     command: row.command,
+    project_id: row.projectId,
     timeout_seconds: row.timeoutSeconds,
     exit_code: row.exitCode,
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
@@ -137,6 +138,7 @@ jobRoutes.openapi(listJobsRoute, async (c) => {
     limit: query.limit,
     cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
     status: query.status,
+    projectId: query.project,
   });
   return c.json({ data: rows.map(toJob), next_cursor: next ? encodeCursor(next) : null }, 200);
 });

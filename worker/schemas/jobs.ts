@@ -37,6 +37,11 @@ export const CreateJobBodySchema = z
       .positive()
       .optional()
       .openapi({ description: 'Wall-clock limit; defaults to the service setting.' }),
+    project: z.string().min(1).max(100).optional().openapi({
+      description:
+        "The id of the project the job belongs to (its repository allow-list, sandbox shape and budget); default: the tenant's default project.",
+      example: 'prj_5f0c6b1e2a8d4c3b9e7f1a2b3c4d5e6f',
+    }),
     queue: z.boolean().optional().openapi({
       description:
         'If the tenant already runs its maximum of jobs: wait for a free slot (true) instead of being refused with 429 (false, the default). The time limit counts from creation.',
@@ -54,6 +59,7 @@ export const JobSchema = z
     status: JobStatusSchema,
     repo: z.object({ url: z.string(), ref: z.string().nullable() }),
     command: z.string(),
+    project_id: z.string().nullable().openapi({ description: 'The project the job belongs to.' }),
     timeout_seconds: z.number().int(),
     exit_code: z.number().int().nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
@@ -100,6 +106,9 @@ export const ListJobsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
   status: JobStatusSchema.optional(),
+  project: z.string().min(1).max(100).optional().openapi({
+    description: 'Only the jobs of this project (an id).',
+  }),
 });
 
 export const EventsQuerySchema = z.strictObject({

@@ -18,6 +18,10 @@ export const TenantExportSchema = z
       description: 'Every key, revoked and expired ones too; never the key or its hash.',
     }),
     memberships: z.array(StoredRowSchema),
+    projects: z.array(StoredRowSchema).openapi({
+      description:
+        'Every project with its budget, repository allow-list and sandbox settings (JSON).',
+    }),
     jobs: z.array(StoredRowSchema.and(z.object({ events: z.array(StoredEventSchema) }))).openapi({
       description: "Each job's row with its stored event log (status changes, output, exit).",
     }),

@@ -20,6 +20,7 @@ import { checkRepoUrl } from '../lib/repo-url.ts';
 import type { CreateJobBody } from '../schemas/jobs.ts';
 import type { AppEnv } from '../types.ts';
 import { afterAccept } from './after-accept.ts';
+import { jobProject } from './job-project.ts';
 
 /** Idempotency keys: 1 to 255 visible ASCII characters (a UUID is typical). */
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -60,6 +61,14 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
       { path: 'timeout_seconds', message },
     ]);
   }
+
+  const { project, sandboxShape, sandboxImage } = await jobProject(
+    c.env.DB,
+    caller.tenantId,
+    body.project,
+    repoUrl,
+    config,
+  );
 
   const now = Date.now();
   const key = idempotencyKey(c);
@@ -123,6 +132,9 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
         snapshot: config.daytona.snapshot,
         createdBy: caller.actor,
         createdAt: now,
+        projectId: project.id,
+        sandboxShape,
+        sandboxImage,
       },
       slot,
     );
@@ -146,7 +158,11 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
     c.executionCtx.waitUntil(tenant.release(id).catch(() => undefined));
   }
   await afterAccept(c, 'record job.create in the audit log', fields, () =>
-    audit(c, 'job.create', id, { repo_url: repoUrl, queued: slot === 'waiting' }),
+    audit(c, 'job.create', id, {
+      repo_url: repoUrl,
+      queued: slot === 'waiting',
+      project_id: project.id,
+    }),
   );
   if (key) {
     await afterAccept(c, 'complete the Idempotency-Key', fields, () =>

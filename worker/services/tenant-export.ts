@@ -13,6 +13,7 @@ import { listJobs } from '../db/jobs.ts';
 import { listKeys } from '../db/keys.ts';
 import { listMembers } from '../db/members.ts';
 import type { Cursor } from '../db/page.ts';
+import { listProjectRows } from '../db/projects.ts';
 import { listSecrets } from '../db/secrets.ts';
 import {
   apiKeys,
@@ -20,6 +21,7 @@ import {
   idempotencyKeys,
   jobs,
   memberships,
+  projects,
   secrets,
   tenants,
 } from '../db/schema.ts';
@@ -119,6 +121,11 @@ async function* exportPieces(env: Env, tenant: TenantRow, now: number): AsyncGen
     'memberships',
     pagesOf((cursor) => listMembers(db, id, { limit: PAGE_ROWS, cursor })),
     rendered(memberships),
+  );
+  yield* arrayField(
+    'projects',
+    pagesOf((cursor) => listProjectRows(db, id, { limit: PAGE_ROWS, cursor })),
+    rendered(projects),
   );
   yield* arrayField(
     'jobs',
