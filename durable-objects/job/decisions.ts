@@ -3,6 +3,7 @@
  * points only carry these decisions out, so the lifecycle is tested here without a runtime.
  */
 import { isFinalStatus } from '../../worker/domain/jobs.ts';
+import { agentVerdict } from './agents/job-output.ts';
 import type { JobState } from './state.ts';
 import type { DeadlineKind } from './storage.ts';
 
@@ -156,6 +157,17 @@ export function commandOutcome(
 ): Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> {
   return exitCode === 0
     ? { status: 'succeeded', errorCode: null, errorMessage: null }
+/**
+ * How a job ends once its command exited with `exitCode`: an agent job as its adapter judges
+ * the CLI's result line (even when the CLI exits with 1), a command by its exit code.
+ */
+export function exitOutcome(
+  state: JobState,
+  exitCode: number,
+): Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> {
+  return agentVerdict(state, exitCode) ?? commandOutcome(exitCode);
+}
+
     : {
         status: 'failed',
         errorCode: 'command_failed',

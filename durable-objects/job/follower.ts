@@ -12,6 +12,7 @@ import { commandLogTarget, exitCodeOf, sandboxCondition } from './daytona.ts';
 import type { CallScope } from './calls.ts';
 import type { OutputStream, Piece } from './log-demux.ts';
 import { LogOpenError, openCommandLog, type LogEnd } from './log-stream.ts';
+import { agentStop } from './agents/job-output.ts';
 import type { JobRecord } from './record.ts';
 import type { JobState } from './state.ts';
 import { completePrefix, concatBytes } from './utf8.ts';
@@ -25,7 +26,9 @@ export type FollowResult =
   /** The slice is over and the command still runs. */
   | { kind: 'slice' }
   /** The sandbox or the command is gone, or the sandbox stopped. */
-  | { kind: 'missing' };
+  | { kind: 'missing' }
+  /** The agent's output showed that its run cannot succeed (agents/job-output.ts agentStop). */
+  | { kind: 'agent_stop' };
 
 /** After the exit code appeared, how long the log may stay silent before it counts as complete. */
 const QUIET_AFTER_EXIT_MS = 1000;
@@ -41,6 +44,9 @@ export class LogFollower {
   };
   private lastPieceAt = Date.now();
   private progressed = false;
+  /** Resolves once stored output asked for the agent job to end now. */
+  private readonly agentStopped: Promise<'agent_stop'>;
+  private stopAgent: () => void = () => undefined;
 
   private readonly record: JobRecord;
   private readonly scope: CallScope;
@@ -54,6 +60,7 @@ export class LogFollower {
     this.record = record;
     this.scope = scope;
     this.config = config;
+    this.agentStopped = new Promise((resolve) => (this.stopAgent = () => resolve('agent_stop')));
   }
 
   /** Follows the log of `state.cmdId` until the command exits, the log ends, or `until`. */
@@ -79,9 +86,10 @@ export class LogFollower {
     try {
       for (;;) {
         const ended = await this.waitForEnd(
-          connection.ended,
+          Promise.race([connection.ended, this.agentStopped]),
           Math.min(this.config.jobPollSeconds * 1000, until - Date.now()),
         );
+        if (ended === 'agent_stop') return { kind: 'agent_stop' };
         const quietTick = Date.now() - this.lastPieceAt >= this.config.jobPollSeconds * 1000;
         const status = await this.poll(sandbox, state, cmdId, quietTick || ended !== null);
         if (status === 'missing') return { kind: 'missing' };
@@ -116,6 +124,7 @@ export class LogFollower {
     if (complete === 0) return;
     this.progressed = true;
     this.record.storeOutput(stream, fresh.subarray(0, complete));
+    if (agentStop(this.record.require()) !== null) this.stopAgent();
   }
 
   /** An ended log with the command's exit code (`null`: still running). */
@@ -156,7 +165,7 @@ export class LogFollower {
   }
 
   /** Resolves with how the log ended, or null after `ms` if it has not. */
-  private async waitForEnd(ended: Promise<LogEnd>, ms: number): Promise<LogEnd | null> {
+  private async waitForEnd<T>(ended: Promise<T>, ms: number): Promise<T | null> {
     if (ms <= 0) return null;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));

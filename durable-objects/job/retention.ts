@@ -1,8 +1,8 @@
 /**
  * Output retention: a finished job's output is deleted JOB_OUTPUT_RETENTION_DAYS after it ended,
  * by the `retention` deadline that finish() sets. The job's state (so `GET /v1/jobs/{id}` and its
- * D1 row) stays, and so do its `status` and `exit` events; `stdout`, `stderr` and `truncated`
- * events go, which leaves gaps in the event log's `seq` where the output was.
+ * D1 row) stays, and so do its `status` and `exit` events; `stdout`, `stderr`, `truncated` and
+ * `agent` events go, which leaves gaps in the event log's `seq` where the output was.
  */
 import { jobOutputRetentionDays } from '../../worker/config.ts';
 import { log } from '../../worker/lib/log.ts';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { jobEventTypes, type JobEventType } from '../../worker/domain/jobs.ts';
+import { agentEventSchema } from './agents/types.ts';
 import { jobStateSchema, type JobState } from './state.ts';
 
 /** Append-only: a new schema change is a new entry, never an edit of an old one. */
@@ -25,6 +26,8 @@ const eventBodySchema = z.strictObject({
   /** truncated: the output cap in UTF-8 bytes (`limit_chars` in logs stored before it counted bytes) */
   limit_bytes: z.number().optional(),
   limit_chars: z.number().optional(),
+  /** agent: one typed event of the agent CLI (agents/types.ts) */
+  agent: agentEventSchema.optional(),
 });
 
 /** The type-specific fields of an event. */
@@ -153,14 +156,15 @@ export class JobStorage {
   }
 
   /**
-   * Deletes up to `limit` output events (`stdout`, `stderr`, `truncated`), oldest first, and
-   * returns how many it deleted; `status` and `exit` events stay.
+   * Deletes up to `limit` output events (`stdout`, `stderr`, `truncated`, and `agent`, which
+   * hold what the agent printed), oldest first, and returns how many it deleted; `status` and
+   * `exit` events stay.
    */
   deleteOutput(limit: number): number {
     return this.sql
       .exec(
         `DELETE FROM events WHERE seq IN (SELECT seq FROM events
-           WHERE type IN ('stdout', 'stderr', 'truncated') ORDER BY seq LIMIT ?) RETURNING seq`,
+           WHERE type IN ('stdout', 'stderr', 'truncated', 'agent') ORDER BY seq LIMIT ?) RETURNING seq`,
         limit,
       )
       .toArray().length;

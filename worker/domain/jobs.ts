@@ -32,9 +32,11 @@ export function isFinalStatus(status: JobStatus): boolean {
 
 /**
  * The kinds of entry in a job's event log: `status` changes, `stdout`/`stderr` output, the
- * command's `exit`, and `truncated` once the output cap was reached.
+ * command's `exit`, `truncated` once the output cap was reached, and `agent`: one typed event of
+ * an agent job's CLI (its session, text, tool calls and results, retries, result), parsed from
+ * its stdout next to the raw output (durable-objects/job/agents/).
  */
-export const jobEventTypes = ['status', 'stdout', 'stderr', 'exit', 'truncated'] as const;
+export const jobEventTypes = ['status', 'stdout', 'stderr', 'exit', 'truncated', 'agent'] as const;
 export type JobEventType = (typeof jobEventTypes)[number];
 
 /** Why a job did not succeed: its `error.code`. */
@@ -55,8 +57,19 @@ export const jobErrorCodes = [
   'stalled',
   /** A secret the job's `env` refers to was deleted before the command started. */
   'secret_missing',
+  /** The agent's API calls failed: a rejected key, or errors that outlasted the CLI's retries. */
+  'agent_api_error',
+  /** The agent used up its `max_turns`. */
+  'agent_max_turns',
+  /** The agent reached its `max_budget_usd`. */
+  'agent_max_budget',
+  /** The agent CLI reported another error (during execution, or a reason Omni does not know). */
+  'agent_error',
+  /** The agent CLI exited without reporting a result. */
+  'agent_no_result',
 ] as const;
 
 /** What a job runs: a shell command, or a coding agent CLI (durable-objects/job/agents/). */
+export type JobErrorCode = (typeof jobErrorCodes)[number];
 export const jobKinds = ['command', 'agent'] as const;
 export type JobKind = (typeof jobKinds)[number];
