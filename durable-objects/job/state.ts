@@ -7,6 +7,8 @@ import type { JobRow } from '../../worker/db/schema.ts';
 import { jobErrorCodes, jobKinds, jobStatuses, type JobKind } from '../../worker/domain/jobs.ts';
 import { sandboxShapeSchema, type SandboxShape } from '../../worker/domain/sandbox-shape.ts';
 
+import { agentRunSchema, emptyAgentRun } from './agents/run.ts';
+import { agentSpecSchema, type AgentSpec } from './agents/types.ts';
 const nullableTime = z.number().int().nullable();
 
 const tokenCount = z.number().int().nonnegative();
@@ -48,6 +50,12 @@ export const jobStateSchema = z.object({
   agentUsage: z.record(z.string(), modelUsageSchema).default({}),
   /** The sandbox's size; null for jobs from before shapes (priced as Daytona's default size). */
   sandboxShape: sandboxShapeSchema.nullable().default(null),
+  /** The agent an `agent` job runs (its prompt and options); null for commands. */
+  agent: agentSpecSchema.nullable().default(null),
+  /** The agent's final text (bounded), once its CLI reported it. */
+  agentResult: z.string().nullable().default(null),
+  /** How far the agent's output was read: line buffer, session, outcome (agents/run.ts). */
+  agentRun: agentRunSchema.nullable().default(null),
   /** The image to create the sandbox from when its size is not the snapshot's; null: the snapshot. */
   sandboxImage: z.string().nullable().default(null),
   /** When the sandbox was first asked for, and when it was deleted: the sandbox's billed time. */
@@ -113,6 +121,8 @@ export interface JobSpec {
   sandboxImage?: string | null;
 }
 
+  /** The agent of an `agent` job; `command` is then the agent CLI's shell line. */
+  agent?: AgentSpec | null;
 /** The initial state of a job that has just been accepted; `waiting` if it is queued for a slot. */
 export function initialState(spec: JobSpec, waiting = false): JobState {
   return {
@@ -131,6 +141,9 @@ export function initialState(spec: JobSpec, waiting = false): JobState {
     errorMessage: null,
     sandboxId: null,
     provisioningAt: null,
+    agent: spec.agent ?? null,
+    agentResult: null,
+    agentRun: spec.agent ? emptyAgentRun : null,
     cloningAt: null,
     runningAt: null,
     finishedAt: null,
