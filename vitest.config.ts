@@ -43,6 +43,9 @@ export default defineConfig({
                 JOB_STALL_SECONDS: '3',
                 DAYTONA_CALL_TIMEOUT_SECONDS: '10',
                 DAYTONA_RETRY_SECONDS: '30',
+                // Sandboxes of another size than the snapshot's are created from an image
+                // (sandbox-shape.test.ts); local-daytona records the Dockerfile it was sent.
+                DAYTONA_IMAGE: 'omni-sandbox-test:1',
               },
               // The whole suite is one client at one address, polling: it must not trip the
               // production limits of wrangler.toml. rate-limit.test.ts swaps TEST_RATE_LIMIT in.

@@ -153,4 +153,49 @@ describe('admin endpoint', () => {
     expect(after.sandboxesExisting).toBe(before.sandboxesExisting);
     expect(after.sandboxes[other.id]).toMatchObject({ state: 'destroyed', processesAlive: 0 });
   });
+
+  it('records the shape a create asked for, as sent, and keeps it after the sandbox is gone', async () => {
+    const fromSnapshot = await daytona.create({
+      snapshot: 'omni-sandbox',
+      autoStopInterval: 7,
+      autoDeleteInterval: 3,
+      networkBlockAll: false,
+      networkAllowList: '10.0.0.0/8,192.168.1.0/24',
+    });
+    const fromImage = await daytona.create({
+      image: 'omni-sandbox-test:1',
+      resources: { cpu: 3, memory: 6, disk: 9 },
+      networkBlockAll: true,
+    });
+    await fromSnapshot.delete();
+    await fromImage.delete();
+    const stats = await server.stats();
+    expect(stats.sandboxes[fromSnapshot.id]?.asked).toEqual({
+      snapshot: 'omni-sandbox',
+      autoStopInterval: 7,
+      autoDeleteInterval: 3,
+      networkBlockAll: false,
+      networkAllowList: '10.0.0.0/8,192.168.1.0/24',
+    });
+    // Left out of the request: absent here, although the sandbox got Daytona's defaults.
+    expect(stats.sandboxes[fromImage.id]?.asked).toEqual({
+      image: 'FROM omni-sandbox-test:1\n',
+      cpu: 3,
+      memory: 6,
+      disk: 9,
+      networkBlockAll: true,
+    });
+  });
+
+  it('refuses what Daytona refuses: sizes with a snapshot, more than 10 CIDRs', async () => {
+    // The SDK's types allow sizes with an image only, but it sends them whatever the source.
+    const sized = { snapshot: 'omni-sandbox', resources: { cpu: 2 } };
+    await expect(daytona.create(sized)).rejects.toThrow(
+      /Cannot specify Sandbox resources when using a snapshot/,
+    );
+    const eleven = Array.from({ length: 11 }, (_, i) => `10.${i}.0.0/16`).join(',');
+    await expect(
+      daytona.create({ snapshot: 'omni-sandbox', networkAllowList: eleven }),
+    ).rejects.toThrow(/more than 10 networks/);
+  });
 });
