@@ -3,7 +3,8 @@
  *
  * Environment: LOCAL_DAYTONA_PORT (default 3986), LOCAL_DAYTONA_HOST (default 127.0.0.1),
  * LOCAL_DAYTONA_API_KEY (default: random), LOCAL_DAYTONA_ROOT (default: a fresh temp dir),
- * LOCAL_DAYTONA_LOG=1 to log every request as a JSON line on stderr.
+ * LOCAL_DAYTONA_LOG=1 to log every request as a JSON line on stderr, LOCAL_DAYTONA_CLAUDE (the
+ * `claude` binary sandboxes get on their PATH; default the project's pinned one, empty: none).
  *
  * Prints one JSON line `{"apiUrl","toolboxUrl","apiKey","root"}` on stdout once listening, so
  * a parent process can read its connection details; SIGINT/SIGTERM kill all sandboxes and exit.
@@ -23,6 +24,7 @@ const server = await startLocalDaytona({
   apiKey: env['LOCAL_DAYTONA_API_KEY'] || `dtn_local_${randomBytes(16).toString('hex')}`,
   ...(env['LOCAL_DAYTONA_HOST'] ? { host: env['LOCAL_DAYTONA_HOST'] } : {}),
   ...(env['LOCAL_DAYTONA_ROOT'] ? { root: env['LOCAL_DAYTONA_ROOT'] } : {}),
+  ...(env['LOCAL_DAYTONA_CLAUDE'] !== undefined ? { claudePath: env['LOCAL_DAYTONA_CLAUDE'] } : {}),
   ...(env['LOCAL_DAYTONA_LOG'] === '1'
     ? { onRequest: (entry) => process.stderr.write(JSON.stringify(entry) + '\n') }
     : {}),

@@ -13,13 +13,15 @@ import { anyAlive, markedPids } from './proc-scan.ts';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
- * PATH for sandbox processes: the host's PATH without project-local `node_modules/.bin`
- * entries (which `npm run` injects), followed by the standard system directories.
+ * PATH for sandbox processes: the agent tools directory (agent-tools.ts) if there is one, the
+ * host's PATH without project-local `node_modules/.bin` entries (which `npm run` injects),
+ * followed by the standard system directories.
  */
-function sandboxPath(): string {
+function sandboxPath(toolsDir: string | null): string {
   const entries = (process.env['PATH'] ?? '')
     .split(':')
     .filter((p) => p !== '' && !p.includes('node_modules/.bin'));
+  if (toolsDir !== null) entries.unshift(toolsDir);
   for (const p of DEFAULT_PATH.split(':')) if (!entries.includes(p)) entries.push(p);
   return entries.join(':');
 }
@@ -30,6 +32,8 @@ interface SandboxEnvSource {
   readonly workDir: string;
   readonly snapshot: string;
   readonly env: Readonly<Record<string, string>>;
+  /** A directory of agent CLIs to put first on PATH (agent-tools.ts), or null. */
+  readonly toolsDir?: string | null;
 }
 
 /**
@@ -41,13 +45,17 @@ export function sandboxEnv(
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   return {
-    PATH: sandboxPath(),
+    PATH: sandboxPath(sandbox.toolsDir ?? null),
     HOME: sandbox.workDir,
     USER: 'daytona',
     LOGNAME: 'daytona',
     SHELL: '/bin/bash',
     LANG: process.env['LANG'] ?? 'C.UTF-8',
     TERM: 'xterm-256color',
+    // Local sandboxes run as whoever runs local-daytona, root included (CI containers): Claude
+    // Code refuses --dangerously-skip-permissions (bypassPermissions) as root unless it is told
+    // it runs in a sandbox. The sandbox image runs jobs as a non-root user instead.
+    IS_SANDBOX: '1',
     ...sandbox.env,
     ...extra,
     DAYTONA_SANDBOX_ID: sandbox.id,

@@ -59,14 +59,18 @@ export class LocalSandbox {
   sessionCommands = 0;
   /** The create request as it was sent, before defaults (see `GET /_stats`). */
   readonly request: CreateSandboxRequest;
+  /** The agent CLIs' directory on this sandbox's PATH (agent-tools.ts), or null. */
+  readonly toolsDir: string | null;
 
   constructor(
     root: string,
     spec: Omit<SandboxSpec, 'name'> & { name: string | undefined },
     request: CreateSandboxRequest = {},
+    toolsDir: string | null = null,
   ) {
     this.spec = { ...spec, name: spec.name ?? this.id };
     this.request = request;
+    this.toolsDir = toolsDir;
     this.fs = sandboxFs(root, this.id);
     this.processes = new ProcessTracker(this.id);
     this.sessions = new SessionManager({
@@ -80,7 +84,13 @@ export class LocalSandbox {
   /** Environment for a process in this sandbox, plus per-call variables. */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return sandboxEnv(
-      { id: this.id, workDir: this.fs.workDir, snapshot: this.spec.snapshot, env: this.spec.env },
+      {
+        id: this.id,
+        workDir: this.fs.workDir,
+        snapshot: this.spec.snapshot,
+        env: this.spec.env,
+        toolsDir: this.toolsDir,
+      },
       extra,
     );
   }

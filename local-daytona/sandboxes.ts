@@ -51,11 +51,18 @@ export class SandboxRegistry {
   /** Every sandbox ever created, destroyed ones included (for the stats endpoint). */
   readonly #history: LocalSandbox[] = [];
   readonly #startingMs: StartingDelay;
+  readonly #toolsDir: string | null;
 
-  constructor(root: string, snapshots: string[], startingMs: StartingDelay = () => 0) {
+  constructor(
+    root: string,
+    snapshots: string[],
+    startingMs: StartingDelay = () => 0,
+    toolsDir: string | null = null,
+  ) {
     this.#root = root;
     this.#snapshots = snapshots;
     this.#startingMs = startingMs;
+    this.#toolsDir = toolsDir;
   }
 
   /** Validates a create request, creates the sandbox directory and starts the sandbox. */
@@ -64,7 +71,7 @@ export class SandboxRegistry {
     if (req.name !== undefined && this.#findByName(req.name)) {
       throw new HttpError(409, `Sandbox with name ${req.name} already exists`);
     }
-    const sandbox = new LocalSandbox(this.#root, specFromRequest(req), req);
+    const sandbox = new LocalSandbox(this.#root, specFromRequest(req), req, this.#toolsDir);
     await mkdir(sandbox.fs.workDir, { recursive: true });
     this.#byId.set(sandbox.id, sandbox);
     this.#history.push(sandbox);

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { adminHandler, isAdminPath } from './admin.ts';
+import { prepareAgentTools } from './agent-tools.ts';
 import { apiRoutes } from './api-routes.ts';
 import { bearer, sameSecret } from './auth.ts';
 import { errorBody, HttpError, toHttpError, type ErrorFlavour } from './errors.ts';
@@ -36,6 +37,8 @@ interface LocalDaytonaOptions {
   root?: string;
   /** Known snapshot names; default omni-sandbox and Daytona's three default snapshots. */
   snapshots?: string[];
+  /** The `claude` binary lent to sandboxes (agent-tools.ts); default the project's, '' none. */
+  claudePath?: string;
   /** Called once per finished HTTP request or websocket upgrade (used by the CLI's log). */
   onRequest?: (entry: RequestLogEntry) => void;
 }
@@ -75,9 +78,13 @@ export async function startLocalDaytona(options: LocalDaytonaOptions): Promise<L
   const root = path.resolve(options.root ?? (await mkdtemp(path.join(tmpdir(), 'local-daytona-'))));
   await mkdir(root, { recursive: true });
   const snapshots = options.snapshots ?? DEFAULT_SNAPSHOTS;
+  const toolsDir = await prepareAgentTools(root, options.claudePath);
   // The two refer to each other: slow-start rules decide how long a new sandbox is starting.
-  const registry: SandboxRegistry = new SandboxRegistry(root, snapshots, (s): number =>
-    faults.startingMs({ id: s.id, name: s.spec.name }),
+  const registry: SandboxRegistry = new SandboxRegistry(
+    root,
+    snapshots,
+    (s): number => faults.startingMs({ id: s.id, name: s.spec.name }),
+    toolsDir,
   );
   const faults: FaultSet = new FaultSet(sandboxHooks(registry));
   const stats = (): Promise<LocalDaytonaStats> => collectStats(registry);
