@@ -16,6 +16,7 @@ import { requestLog } from './middleware/request-log.ts';
 import { noStore, securityHeaders } from './middleware/secure-headers.ts';
 import { REQUEST_TIMEOUT_MS, requestTimeout } from './middleware/timeout.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { memberRoutes } from './routes/members.ts';
@@ -43,9 +44,11 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   // Before rate limits and auth: a preflight carries no credentials and must not use up a limit.
   app.use(corsPolicy);
   app.use('/v1/*', noStore);
+  app.use('/health/ready', noStore);
   app.use(requestTimeout(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS));
   // Before auth (and before reading the body), so that guessing credentials is limited too.
   app.use('/v1/*', rateLimitByIp);
+  app.use('/health/ready', rateLimitByIp);
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
@@ -89,6 +92,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
   );
+  app.route('/health', healthRoutes);
 
   app.route('/v1/jobs', jobRoutes);
   app.route('/v1/keys', keyRoutes);

@@ -28,6 +28,7 @@ export const errorCodes = {
   internal: { status: 500, title: 'Internal error' },
   upstream_error: { status: 502, title: 'An upstream service failed' },
   misconfigured: { status: 503, title: 'The service is not configured correctly' },
+  not_ready: { status: 503, title: 'A dependency is down' },
   request_timeout: { status: 504, title: 'The request took too long' },
 } as const;
 

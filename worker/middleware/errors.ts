@@ -1,16 +1,17 @@
 /**
  * Turns anything thrown by a handler into a problem+json answer. Only ApiError messages reach
- * the caller; anything else is a 500 with a generic message, logged and sent to Sentry. Some
+ * the caller; anything else is a 500 with a generic message and the request id, never a stack,
+ * logged and sent to Sentry (worker/lib/sentry.ts, only when SENTRY_DSN is set). Some
  * statuses get the headers their RFCs require (worker/lib/error-headers.ts).
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { Toucan } from 'toucan-js';
 import { ConfigError } from '../config.ts';
 import { ApiError, problemResponse, type ErrorCode } from '../errors.ts';
 import { errorHeaders } from '../lib/error-headers.ts';
 import { errorFields, log } from '../lib/log.ts';
-import type { AppEnv } from '../types.ts';
+import { reportError } from '../lib/sentry.ts';
+import type { AppEnv, Caller } from '../types.ts';
 
 const statusCodes: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -40,21 +41,34 @@ function toApiError(error: unknown): ApiError {
   );
 }
 
+/** The request's waitUntil; a context without one (some tests) waits for nothing. */
+function waitUntilOf(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return () => undefined;
+  }
+}
+
 /** Hono `onError` handler. */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
   const apiError = toApiError(error);
   const requestId = c.var.requestId ?? 'unknown';
   if (apiError.status >= 500) {
-    log('error', 'request failed', {
+    // Unset when the error came before (or from) authentication.
+    const caller: Caller | undefined = c.var.caller;
+    const scope = {
       request_id: requestId,
+      method: c.req.method,
       path: c.req.path,
-      ...errorFields(error),
-    });
-    const dsn = typeof c.env.SENTRY_DSN === 'string' ? c.env.SENTRY_DSN : '';
-    if (dsn) {
-      const sentry = new Toucan({ dsn, context: c.executionCtx, request: c.req.raw });
-      sentry.setTag('request_id', requestId);
-      sentry.captureException(error);
+      tenant_id: caller?.tenantId,
+      user_id: caller?.actor,
+    };
+    log('error', 'request failed', { ...scope, ...errorFields(error) });
+    // Unexpected errors only: a 503 for a bad setting or a 504 timeout is logged, not a bug.
+    if (apiError.code === 'internal') {
+      reportError(c.env, error, { where: 'request', ...scope }, waitUntilOf(c));
     }
   }
   const response = problemResponse(apiError, c.req.path, requestId);

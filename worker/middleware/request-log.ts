@@ -1,6 +1,8 @@
 /**
  * Logs every request as one JSON line once it has been answered, with the server's request id
- * and, if the client sent its own `X-Request-Id`, that too (`client_request_id`, bounded).
+ * and, if the client sent its own `X-Request-Id`, that too (`client_request_id`, bounded), and
+ * once authenticated, the tenant and the caller (`user_id`: `key:<id>` or `user:<subject>`).
+ * The path is logged without its query string, which may hold a stream token.
  */
 import { createMiddleware } from 'hono/factory';
 import { log } from '../lib/log.ts';
@@ -18,5 +20,6 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     status: c.res.status,
     duration_ms: Math.round((performance.now() - started) * 10) / 10,
     tenant_id: c.var.caller?.tenantId,
+    user_id: c.var.caller?.actor,
   });
 });
