@@ -13,8 +13,10 @@ import {
   type CreateSandboxFromSnapshotParams,
   type Sandbox,
 } from '@daytonaio/sdk';
+import { Buffer } from 'node:buffer';
 import { ConfigError, type Config } from '../../worker/config.ts';
 import { daytonaNetwork, type SandboxShape } from '../../worker/domain/sandbox-shape.ts';
+import { SecretDecryptError } from '../../worker/lib/secrets-crypto.ts';
 import { CallTimedOut } from './calls.ts';
 import { CLONE_ENV, CloneFailed, cloneCommand, cloneFailure, type CloneSpec } from './clone.ts';
 import type { LogTarget } from './log-stream.ts';
@@ -53,7 +55,10 @@ type Failure = { kind: 'transient'; retryAfterMs: number } | { kind: 'permanent'
  */
 export function classify(error: unknown): Failure {
   const transient = (retryAfterMs = 0): Failure => ({ kind: 'transient', retryAfterMs });
-  if (error instanceof ConfigError) return { kind: 'permanent' };
+  // A setting, or a stored secret that does not decrypt: trying again cannot help.
+  if (error instanceof ConfigError || error instanceof SecretDecryptError) {
+    return { kind: 'permanent' };
+  }
   if (error instanceof CloneFailed) return error.transient ? transient() : { kind: 'permanent' };
   if (error instanceof CallTimedOut || error instanceof DaytonaConnectionError) return transient();
   if (error instanceof DaytonaError) {
@@ -204,6 +209,11 @@ export async function cloneRepository(
   if (response.exitCode !== 0) throw cloneFailure(response.exitCode, response.result, spec);
 }
 
+/** The folder of the environment file: only the sandbox user may enter it. */
+const ENV_DIR = '.omni-env';
+/** The job's environment, as shell assignments, between its upload and the command's start. */
+const ENV_FILE = `${ENV_DIR}/env`;
+
 /**
  * Exit code of a command that found the job's command already started (see commandLine). A real
  * command may exit with it too, so it only counts when another copy is in the session.
@@ -218,13 +228,49 @@ export const ALREADY_STARTED_EXIT = 75;
  * running the command again. Stdin is closed: an async session command's stdin otherwise stays
  * open and anything reading it would wait forever.
  */
-function commandLine(command: string): string {
-  return `(mkdir .omni-command 2>/dev/null || exit ${ALREADY_STARTED_EXIT}; cd ${REPO_DIR} && bash -c ${shellQuote(command)} < /dev/null)`;
+function commandLine(command: string, withEnv: boolean): string {
+  const run = `cd ${REPO_DIR} && bash -c ${shellQuote(command)} < /dev/null`;
+  if (!withEnv) return `(mkdir .omni-command 2>/dev/null || exit ${ALREADY_STARTED_EXIT}; ${run})`;
+  // The environment file is read into this subshell's environment (set -a exports what it
+  // assigns) and deleted at once; a second copy of the start request deletes it too.
+  return [
+    `(mkdir .omni-command 2>/dev/null || { rm -f ${ENV_FILE}; exit ${ALREADY_STARTED_EXIT}; }`,
+    `[ -r ${ENV_FILE} ] || { echo 'omni: the job environment did not reach the sandbox' >&2; exit 1; }`,
+    `set -a`,
+    `. ./${ENV_FILE}`,
+    `set +a`,
+    `rm -f ${ENV_FILE}`,
+    `${run})`,
+  ].join('; ');
+}
+
+/** The environment file: one `NAME='value'` line per variable (names are checked at creation). */
+function envFile(env: Record<string, string>): Uint8Array {
+  const lines = Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}\n`);
+  return new TextEncoder().encode(lines.join(''));
+}
+
+/**
+ * Puts the environment file into the sandbox (mode 700 folder in the user's home) and checks that
+ * it arrived whole: in workerd the SDK does not look at the upload's answer (SDK-CONTRACT.md A7).
+ */
+async function uploadEnv(sandbox: Sandbox, env: Record<string, string>): Promise<void> {
+  const bytes = envFile(env);
+  await sandbox.fs.createFolder(ENV_DIR, '700');
+  await sandbox.fs.uploadFile(Buffer.from(bytes), ENV_FILE);
+  const details = await sandbox.fs.getFileDetails(ENV_FILE);
+  if (details.size !== bytes.length) {
+    throw new DaytonaError('The job environment did not reach the sandbox whole.');
+  }
 }
 
 /** The ids of the job's command in the session, oldest first (empty if it was never started). */
-export async function startedCommands(sandbox: Sandbox, command: string): Promise<string[]> {
-  const line = commandLine(command);
+export async function startedCommands(
+  sandbox: Sandbox,
+  command: string,
+  withEnv = false,
+): Promise<string[]> {
+  const line = commandLine(command, withEnv);
   const session = await sandbox.process.getSession(SESSION_ID).catch((error: unknown) => {
     if (error instanceof DaytonaNotFoundError) return null;
     throw error;
@@ -232,15 +278,25 @@ export async function startedCommands(sandbox: Sandbox, command: string): Promis
   return (session?.commands ?? []).filter((c) => c.command === line).map((c) => c.id);
 }
 
-/** Starts the job's command in the clone, asynchronously, and returns its command id. */
-export async function startCommand(sandbox: Sandbox, command: string): Promise<string> {
+/**
+ * Starts the job's command in the clone, asynchronously, and returns its command id. The values
+ * of `env` reach the command's environment through a file (uploadEnv), never its text: the text
+ * is what Daytona lists and logs.
+ */
+export async function startCommand(
+  sandbox: Sandbox,
+  command: string,
+  env: Record<string, string> = {},
+): Promise<string> {
   try {
     await sandbox.process.createSession(SESSION_ID);
   } catch (error) {
     if (!(error instanceof DaytonaConflictError)) throw error;
   }
+  const withEnv = Object.keys(env).length > 0;
+  if (withEnv) await uploadEnv(sandbox, env);
   const response = await sandbox.process.executeSessionCommand(SESSION_ID, {
-    command: commandLine(command),
+    command: commandLine(command, withEnv),
     runAsync: true,
   });
   if (!response.cmdId) throw new DaytonaError('Daytona did not return a command id.');

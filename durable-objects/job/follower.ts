@@ -120,10 +120,14 @@ export class LogFollower {
     if (from >= piece.bytes.length) return;
     const fresh = concatBytes(this.pending[stream], piece.bytes.subarray(from));
     const complete = completePrefix(fresh);
-    this.pending[stream] = fresh.slice(complete);
-    if (complete === 0) return;
+    if (complete === 0) {
+      this.pending[stream] = fresh;
+      return;
+    }
     this.progressed = true;
-    this.record.storeOutput(stream, fresh.subarray(0, complete));
+    // What the record does not take (a tail that may be the start of a secret) stays pending.
+    const taken = this.record.storeOutput(stream, fresh.subarray(0, complete));
+    this.pending[stream] = fresh.slice(taken);
     if (agentStop(this.record.require()) !== null) this.stopAgent();
   }
 
@@ -134,7 +138,7 @@ export class LogFollower {
       for (const stream of ['stdout', 'stderr'] as const) {
         const rest = this.pending[stream];
         this.pending[stream] = new Uint8Array(0);
-        if (rest.length > 0) this.record.storeOutput(stream, rest);
+        if (rest.length > 0) this.record.storeOutput(stream, rest, true);
       }
       return { kind: 'exited', exitCode };
     }

@@ -6,6 +6,7 @@
 import { upsertJob } from '../../worker/db/jobs.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
 import { isTerminal, MAX_EVENT_BYTES, MAX_OUTPUT_BYTES, retryDelayMs } from './decisions.ts';
+import { OutputMasker } from './mask.ts';
 import { broadcast, closeAll } from './sockets.ts';
 import { toRow, type JobState } from './state.ts';
 import type { EventBody, JobEvent, JobStorage } from './storage.ts';
@@ -21,6 +22,8 @@ export class JobRecord {
   private readonly ctx: DurableObjectState;
   private readonly env: Env;
   private current: JobState | null;
+  /** Masks the secret values of the job's command in its output (set by the runner). */
+  private masker = OutputMasker.none;
 
   constructor(ctx: DurableObjectState, env: Env, store: JobStorage) {
     this.ctx = ctx;
@@ -47,6 +50,11 @@ export class JobRecord {
   save(state: JobState): void {
     this.store.putState(state);
     this.current = state;
+  }
+
+  /** Masks `values` in all output stored from now on (mask.ts); they are kept in memory only. */
+  maskSecrets(values: readonly string[]): void {
+    this.masker = new OutputMasker(values);
   }
 
   /** Drops the job from memory, once its storage is being erased (JobDO.erase). */
@@ -140,11 +148,17 @@ export class JobRecord {
   /**
    * Stores new output of `stream` (complete UTF-8, not stored before) as events of at most
    * MAX_EVENT_BYTES and broadcasts them. Once MAX_OUTPUT_BYTES are stored, one `truncated` event
-   * says so and nothing more is written; nothing is written after the job ended either.
+   * says so and nothing more is written; nothing is written after the job ended either. Secret
+   * values are masked first; a tail that may be the start of one is not taken unless `final`
+   * (the command has ended). Returns how many bytes of `raw` were taken: offer the rest again,
+   * followed by the next output.
    */
-  storeOutput(stream: 'stdout' | 'stderr', bytes: Uint8Array): void {
+  storeOutput(stream: 'stdout' | 'stderr', raw: Uint8Array, final = false): number {
     const state = this.require();
-    if (isTerminal(state) || state.outputTruncated || bytes.length === 0) return;
+    if (isTerminal(state) || state.outputTruncated || raw.length === 0) return raw.length;
+    // Secret values are masked before anything else sees the output (mask.ts).
+    const { output: bytes, consumed } = this.masker.mask(raw, final);
+    if (consumed === 0) return 0;
     const room = MAX_OUTPUT_BYTES - state.storedOutputBytes;
     const keptLength = bytes.length <= room ? bytes.length : completePrefix(bytes, room);
     const truncateNow = keptLength < bytes.length;
@@ -159,13 +173,14 @@ export class JobRecord {
       }
       this.save({
         ...state,
-        [offsetKey]: state[offsetKey] + bytes.length,
+        [offsetKey]: state[offsetKey] + consumed,
         storedOutputBytes: state.storedOutputBytes + keptLength,
         outputTruncated: truncateNow,
       });
       return appended;
     });
     for (const event of events) broadcast(this.ctx, event);
+    return consumed;
   }
 }
 

@@ -8,6 +8,7 @@
 import { DaytonaNotFoundError, type Daytona, type Sandbox } from '@daytonaio/sdk';
 import { loadConfig, type Config } from '../../worker/config.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
+import { loadSecretsKeys } from '../../worker/lib/secrets-crypto.ts';
 import { CallScope, JobStopped } from './calls.ts';
 import {
   ALREADY_STARTED_EXIT,
@@ -35,6 +36,7 @@ import {
   stepFailure,
   type Step,
 } from './decisions.ts';
+import { openSealedEnv, resolveEnv, SecretMissingError } from './env.ts';
 import { LogFollower, type FollowResult } from './follower.ts';
 import type { JobRecord } from './record.ts';
 import type { JobState } from './state.ts';
@@ -58,6 +60,8 @@ export class JobRunner {
   private sandbox: Sandbox | null = null;
   /** The calls of the current advance(); stop() ends them. */
   private scope = new CallScope();
+  /** Whether the record masks the secrets the command was started with (this instance's memory). */
+  private maskLoaded = false;
 
   constructor(record: JobRecord, env: Env) {
     this.record = record;
@@ -95,6 +99,12 @@ export class JobRunner {
   /** A step failed: retry it later if that may help and the budget allows, else end the job. */
   private async failed(step: Step, error: unknown, attempt: number): Promise<void> {
     const state = this.record.require();
+    if (error instanceof SecretMissingError) {
+      log('warn', 'a secret of the job is missing', { job_id: state.id, secrets: error.names });
+      const outcome = { status: 'failed', errorCode: 'secret_missing' } as const;
+      await this.record.finish({ ...outcome, errorMessage: error.message });
+      return;
+    }
     const failure = classify(error);
     const fields = { job_id: state.id, step, attempt, ...errorFields(error) };
     if (failure.kind === 'transient') {
@@ -209,9 +219,10 @@ export class JobRunner {
   /** Starts the command, unless an earlier request already did (then adopts that command). */
   private async startOnce(state: JobState, scope: CallScope, budget: () => number): Promise<Next> {
     const sandbox = await this.getSandbox(state, scope, budget());
+    const withEnv = Object.keys(state.env).length > 0;
     if (state.commandRequested) {
       const started = await scope.run('Listing the session', budget(), () =>
-        startedCommands(sandbox, state.command),
+        startedCommands(sandbox, state.command, withEnv),
       );
       const first = started[0];
       if (first) return this.record.update({ cmdId: first }) ? 'continue' : 'wait';
@@ -221,11 +232,17 @@ export class JobRunner {
         return 'wait';
       }
     }
-    if (!this.record.update({ commandRequested: true, commandRequestedAt: Date.now() })) {
-      return 'wait';
-    }
+    // Secrets are read and decrypted now, just before the start (a retry reads them again), and
+    // kept in memory only; the state keeps their encrypted form, for masking after an eviction.
+    const env = await scope.run('Reading the secrets', budget(), () =>
+      resolveEnv(state.env, this.env.DB, state.tenantId, () => loadSecretsKeys(this.env)),
+    );
+    this.record.maskSecrets(env.secretValues);
+    this.maskLoaded = true;
+    const requested = { commandRequested: true, commandRequestedAt: Date.now() };
+    if (!this.record.update({ ...requested, envSealed: env.sealed })) return 'wait';
     const cmdId = await scope.run('Starting the command', budget(), () =>
-      startCommand(sandbox, state.command),
+      startCommand(sandbox, state.command, env.values),
     );
     return this.record.update({ cmdId }) ? 'continue' : 'wait';
   }
@@ -234,6 +251,7 @@ export class JobRunner {
   private async follow(state: JobState, scope: CallScope, config: Config): Promise<Next> {
     const cmdId = state.cmdId;
     if (cmdId === null) return 'wait';
+    await this.loadMask(state);
     const callMs = config.daytona.callTimeoutSeconds * 1000;
     let sandbox: Sandbox;
     try {
@@ -282,7 +300,7 @@ export class JobRunner {
         const ms = callBudgetMs(state, Date.now(), callMs);
         const sandbox = await this.getSandbox(state, scope, ms);
         const started = await scope.run('Listing the session', ms, () =>
-          startedCommands(sandbox, state.command),
+          startedCommands(sandbox, state.command, Object.keys(state.env).length > 0),
         );
         const first = started.find((id) => id !== cmdId);
         if (first) return record.update({ cmdId: first }) ? 'continue' : 'wait';
@@ -364,6 +382,18 @@ export class JobRunner {
       job_id: state.id,
       sandbox: state.sandboxId ?? state.sandboxName,
     });
+  }
+
+  /**
+   * Makes the record mask the secret values the command was started with. They are in memory
+   * only, so a new instance (after an eviction) decrypts them again before it reads output.
+   */
+  private async loadMask(state: JobState): Promise<void> {
+    if (this.maskLoaded) return;
+    const keys = () => loadSecretsKeys(this.env);
+    const secrets = await openSealedEnv(state.envSealed, state.tenantId, keys);
+    this.record.maskSecrets([...secrets.values()]);
+    this.maskLoaded = true;
   }
 
   private config(): Config {

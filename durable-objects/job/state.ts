@@ -4,11 +4,13 @@
  */
 import { z } from 'zod';
 import type { JobRow } from '../../worker/db/schema.ts';
+import type { JobEnv } from '../../worker/domain/env.ts';
 import { jobErrorCodes, jobKinds, jobStatuses, type JobKind } from '../../worker/domain/jobs.ts';
 import { sandboxShapeSchema, type SandboxShape } from '../../worker/domain/sandbox-shape.ts';
-
 import { agentRunSchema, emptyAgentRun } from './agents/run.ts';
 import { agentSpecSchema, type AgentSpec } from './agents/types.ts';
+import { jobEnvSchema, sealedEnvSchema } from './env.ts';
+
 const nullableTime = z.number().int().nullable();
 
 const tokenCount = z.number().int().nonnegative();
@@ -48,14 +50,14 @@ export const jobStateSchema = z.object({
   costMicroUsd: z.number().int().nonnegative().default(0),
   /** Tokens per model the agent used so far (durable-objects/job/agents/); {} for commands. */
   agentUsage: z.record(z.string(), modelUsageSchema).default({}),
-  /** The sandbox's size; null for jobs from before shapes (priced as Daytona's default size). */
-  sandboxShape: sandboxShapeSchema.nullable().default(null),
   /** The agent an `agent` job runs (its prompt and options); null for commands. */
   agent: agentSpecSchema.nullable().default(null),
   /** The agent's final text (bounded), once its CLI reported it. */
   agentResult: z.string().nullable().default(null),
   /** How far the agent's output was read: line buffer, session, outcome (agents/run.ts). */
   agentRun: agentRunSchema.nullable().default(null),
+  /** The sandbox's size; null for jobs from before shapes (priced as Daytona's default size). */
+  sandboxShape: sandboxShapeSchema.nullable().default(null),
   /** The image to create the sandbox from when its size is not the snapshot's; null: the snapshot. */
   sandboxImage: z.string().nullable().default(null),
   /** When the sandbox was first asked for, and when it was deleted: the sandbox's billed time. */
@@ -95,6 +97,10 @@ export const jobStateSchema = z.object({
   sandboxDeleted: z.boolean(),
   /** False while the job waits in its tenant's queue for a running slot. */
   slotGranted: z.boolean().default(true),
+  /** The command's environment: literals and names of secrets, never a secret's value (env.ts). */
+  env: jobEnvSchema.default({}),
+  /** The encrypted secrets the command was started with, to mask them after an eviction. */
+  envSealed: sealedEnvSchema.default({}),
 });
 
 export type JobState = z.infer<typeof jobStateSchema>;
@@ -115,22 +121,29 @@ export interface JobSpec {
   projectId?: string | null;
   /** What the job runs; `command` when absent. */
   kind?: JobKind;
+  /** The command's environment (literals and secret references); none when absent. */
+  env?: JobEnv;
+  /** The agent of an `agent` job; `command` is then the agent CLI's shell line. */
+  agent?: AgentSpec | null;
   /** The sandbox's size, resolved at creation from the project or the operator's defaults. */
   sandboxShape?: SandboxShape | null;
   /** The image of a sandbox whose size is not the snapshot's (Daytona sizes only those). */
   sandboxImage?: string | null;
 }
 
-  /** The agent of an `agent` job; `command` is then the agent CLI's shell line. */
-  agent?: AgentSpec | null;
 /** The initial state of a job that has just been accepted; `waiting` if it is queued for a slot. */
 export function initialState(spec: JobSpec, waiting = false): JobState {
   return {
     ...spec,
     projectId: spec.projectId ?? null,
     kind: spec.kind ?? 'command',
+    env: spec.env ?? {},
+    envSealed: {},
     costMicroUsd: 0,
     agentUsage: {},
+    agent: spec.agent ?? null,
+    agentResult: null,
+    agentRun: spec.agent ? emptyAgentRun : null,
     sandboxShape: spec.sandboxShape ?? null,
     sandboxImage: spec.sandboxImage ?? null,
     sandboxCreatedAt: null,
@@ -141,9 +154,6 @@ export function initialState(spec: JobSpec, waiting = false): JobState {
     errorMessage: null,
     sandboxId: null,
     provisioningAt: null,
-    agent: spec.agent ?? null,
-    agentResult: null,
-    agentRun: spec.agent ? emptyAgentRun : null,
     cloningAt: null,
     runningAt: null,
     finishedAt: null,

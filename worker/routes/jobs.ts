@@ -7,12 +7,14 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ConfigError } from '../config.ts';
 import { listJobs } from '../db/jobs.ts';
 import type { JobRow } from '../db/schema.ts';
+import type { JobEnv } from '../domain/env.ts';
 import { ApiError } from '../errors.ts';
 import { audit } from '../lib/audit.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { issueStreamToken, viewerOf } from '../lib/stream-token.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { createJob } from '../services/create-job.ts';
+import { toEnvView } from '../schemas/env.ts';
 import { validationHook } from '../validation.ts';
 import {
   CreateJobBodySchema,
@@ -44,7 +46,7 @@ jobRoutes.on('POST', '/', requireRole('member'));
 jobRoutes.on('POST', '/:id/cancel', requireRole('member'));
 
 /** Renders a job row (from D1 or the Job DO) as the API shows it. */
-function toJob(row: JobRow): Job {
+function toJob(row: JobRow & { env?: JobEnv }): Job {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   const self = `/v1/jobs/${row.id}`;
   return {
@@ -62,6 +64,7 @@ function toJob(row: JobRow): Job {
     running_at: iso(row.runningAt),
     finished_at: iso(row.finishedAt),
     duration_ms: row.finishedAt === null ? null : row.finishedAt - row.createdAt,
+    ...(row.env ? { env: toEnvView(row.env) } : {}),
     links: { self, events: `${self}/events`, stream: `${self}/stream` },
   };
 }

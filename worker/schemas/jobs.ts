@@ -4,6 +4,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { jobEventTypes, jobStatuses } from '../domain/jobs.ts';
+import { JobEnvBodySchema, JobEnvViewSchema } from './env.ts';
 
 const JobStatusSchema = z.enum(jobStatuses).openapi('JobStatus');
 
@@ -46,6 +47,7 @@ export const CreateJobBodySchema = z
       description:
         'If the tenant already runs its maximum of jobs: wait for a free slot (true) instead of being refused with 429 (false, the default). The time limit counts from creation.',
     }),
+    env: JobEnvBodySchema.optional(),
   })
   .openapi('CreateJob');
 
@@ -69,6 +71,7 @@ export const JobSchema = z
     running_at: timestamp,
     finished_at: timestamp,
     duration_ms: z.number().int().nullable().openapi({ description: 'From creation to the end.' }),
+    env: JobEnvViewSchema.optional(),
     links: z.object({ self: z.string(), events: z.string(), stream: z.string() }),
   })
   .openapi('Job');

@@ -3,15 +3,10 @@
  * variables may have. No response schema has a field for a secret's value: it is never shown.
  */
 import { z } from '@hono/zod-openapi';
+import { ENV_NAME_PATTERN, MAX_SECRET_BYTES } from '../domain/env.ts';
 import { nextCursor, pageQuery } from './page.ts';
 
-/** Names of secrets and of environment variables: like a shell variable, upper case. */
-export const ENV_NAME_PATTERN = /^[A-Z_][A-Z0-9_]{0,127}$/;
-
-/** The largest secret value, in UTF-8 bytes (the request body limit is 64 KiB). */
-export const MAX_SECRET_BYTES = 60 * 1024;
-
-const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
+export const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 
 /** A name as ENV_NAME_PATTERN allows it. */
 export const EnvNameSchema = z

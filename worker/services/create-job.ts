@@ -20,6 +20,7 @@ import { checkRepoUrl } from '../lib/repo-url.ts';
 import type { CreateJobBody } from '../schemas/jobs.ts';
 import type { AppEnv } from '../types.ts';
 import { afterAccept } from './after-accept.ts';
+import { requireEnvSecrets } from './job-env.ts';
 import { jobProject } from './job-project.ts';
 
 /** Idempotency keys: 1 to 255 visible ASCII characters (a UUID is typical). */
@@ -61,6 +62,9 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
       { path: 'timeout_seconds', message },
     ]);
   }
+
+  const env = body.env ?? {};
+  await requireEnvSecrets(c.env.DB, caller.tenantId, env);
 
   const { project, sandboxShape, sandboxImage } = await jobProject(
     c.env.DB,
@@ -128,6 +132,7 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
         repoUrl,
         repoRef: body.repo.ref ?? null,
         command: body.command,
+        env,
         timeoutSeconds,
         snapshot: config.daytona.snapshot,
         createdBy: caller.actor,
