@@ -53,7 +53,7 @@ function deleteTenant(apiKey: string, body?: unknown): Promise<Response> {
 
 /** Rows of each table that belong to `tenantId`. */
 async function rowsOf(tenantId: string): Promise<Record<string, number>> {
-  const tables = ['api_keys', 'memberships', 'jobs', 'idempotency_keys', 'audit_log'];
+  const tables = ['api_keys', 'memberships', 'jobs', 'idempotency_keys', 'audit_log', 'projects'];
   const counts: Record<string, number> = {};
   for (const table of tables) {
     const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`)
@@ -64,7 +64,14 @@ async function rowsOf(tenantId: string): Promise<Record<string, number>> {
   return counts;
 }
 
-const erased = { api_keys: 0, memberships: 0, jobs: 0, idempotency_keys: 0, audit_log: 1 };
+const erased = {
+  api_keys: 0,
+  memberships: 0,
+  jobs: 0,
+  idempotency_keys: 0,
+  audit_log: 1,
+  projects: 0,
+};
 
 async function auditOf(tenantId: string) {
   const { results } = await env.DB.prepare(

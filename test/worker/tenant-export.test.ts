@@ -23,6 +23,7 @@ const exportSchema = z.strictObject({
   tenant: z.object({ id: z.string(), name: z.string(), created_at: z.number() }),
   api_keys: z.array(rowSchema),
   memberships: z.array(rowSchema),
+  projects: z.array(rowSchema),
   jobs: z.array(
     z.looseObject({
       id: z.string(),
@@ -98,6 +99,16 @@ describe('GET /v1/tenant/export', () => {
     }
 
     expect(doc.memberships).toEqual([expect.objectContaining({ subject: 'person-1' })]);
+    // The default project, made by the first job, with its JSON columns as stored.
+    expect(doc.projects).toEqual([
+      expect.objectContaining({
+        tenant_id: tenantId,
+        name: 'default',
+        is_default: true,
+        repo_allow_list: '[]',
+        sandbox: null,
+      }),
+    ]);
 
     const job = doc.jobs.find((j) => j.id === jobId);
     expect(job?.tenant_id).toBe(tenantId);
