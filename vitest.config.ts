@@ -37,6 +37,7 @@ export default defineConfig({
                 FIXTURE_FOUND_REPO_URL: inject('foundRepoUrl'),
                 TEST_JWKS_URL: inject('jwksUrl'),
                 TEST_JWT_PRIVATE_JWKS: inject('jwtPrivateJwks'),
+                TEST_SENTRY_URL: inject('sentryUrl'),
                 TEST_MIGRATIONS: await readD1Migrations('migrations'),
                 // Short windows, so that the fault tests see stalls and retries within seconds.
                 JOB_POLL_SECONDS: '1',

@@ -1,14 +1,16 @@
 /**
  * Starts local-daytona on a random loopback port and creates a small git repository on disk for
  * the workerd tests, serves that repository over HTTP with redirecting paths next to it
- * (test/git-http-server.ts), and serves a JWKS for the JWT tests (test/jwks-server.ts); their
- * URLs and the JWT signing keys reach the Worker as bindings through provide/inject.
+ * (test/git-http-server.ts), serves a JWKS for the JWT tests (test/jwks-server.ts) and a stand-in
+ * for Sentry's envelope endpoint (test/sentry-server.ts); their URLs and the JWT signing keys
+ * reach the Worker as bindings through provide/inject.
  */
 import type { TestProject } from 'vitest/node';
 import { spawnLocalDaytona } from '../scripts/lib/local-daytona-process.ts';
 import { createSampleRepo } from '../scripts/lib/sample-repo.ts';
 import { startGitHttpServer } from './git-http-server.ts';
 import { startJwksServer } from './jwks-server.ts';
+import { startSentryServer } from './sentry-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,6 +22,7 @@ declare module 'vitest' {
     foundRepoUrl: string;
     jwksUrl: string;
     jwtPrivateJwks: string;
+    sentryUrl: string;
   }
 }
 
@@ -28,6 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const repo = await createSampleRepo();
   const jwks = await startJwksServer();
   const gitHttp = await startGitHttpServer(repo.path);
+  const sentry = await startSentryServer();
   project.provide('daytonaApiUrl', daytona.apiUrl);
   project.provide('daytonaApiKey', daytona.apiKey);
   project.provide('fixtureRepoUrl', repo.url);
@@ -36,7 +40,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('foundRepoUrl', gitHttp.foundUrl);
   project.provide('jwksUrl', jwks.url);
   project.provide('jwtPrivateJwks', jwks.privateJwks);
+  project.provide('sentryUrl', sentry.url);
   return async () => {
+    await sentry.close();
     await gitHttp.close();
     await jwks.close();
     await daytona.close();

@@ -18,6 +18,8 @@ declare global {
       TEST_JWKS_URL: string;
       /** The JWKS server's private keys, a JWK Set in JSON (kids `rs-1` and `es-1`). */
       TEST_JWT_PRIVATE_JWKS: string;
+      /** Base URL of test/sentry-server.ts: envelopes of project N are at `/projects/N/envelopes`. */
+      TEST_SENTRY_URL: string;
     }
   }
 }

@@ -5,6 +5,7 @@
  * the Worker and its Durable Objects), so no caller has to pass it along.
  */
 import { env } from 'cloudflare:workers';
+import { scrubText, secretValues } from './scrub.ts';
 
 /** How important a log line is, least first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -61,8 +62,12 @@ export function log(level: LogLevel, msg: string, fields: Record<string, unknown
   write(level, msg, fields);
 }
 
-/** A loggable description of an unknown thrown value. */
+/**
+ * A loggable description of an unknown thrown value. Its message is scrubbed (scrub.ts): it may
+ * quote an upstream answer or a URL, and no credential may reach a log line.
+ */
 export function errorFields(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) return { error: error.message, error_name: error.name };
-  return { error: String(error) };
+  const scrub = (text: string) => scrubText(text, secretValues(env));
+  if (error instanceof Error) return { error: scrub(error.message), error_name: error.name };
+  return { error: scrub(String(error)) };
 }

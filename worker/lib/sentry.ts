@@ -11,6 +11,7 @@
 import { Toucan, type Options } from 'toucan-js';
 import { z } from 'zod';
 import { errorFields, log } from './log.ts';
+import { scrubText, secretValues } from './scrub.ts';
 
 /** Where an error happened, by ids only; every field is optional but `where`. */
 export interface ErrorScope {
@@ -40,49 +41,9 @@ const settingsSchema = z.object({
   OMNI_VERSION: z.string().trim().optional(),
 });
 
-/** Names of bindings whose values are secrets, whatever else they are. */
-const SECRET_BINDING = /key|secret|token|password|dsn/i;
-
 /** Field names whose values never leave, at whatever depth of the event. */
 const SENSITIVE_FIELD =
   /^(authorization|cookies?|headers|query_string|data|env|body|token|stream_token|api_?key|secrets?|password|prompt|command|system_prompt)$/i;
-
-const REDACTED = '[redacted]';
-
-/** Secret values of `env`, longest first, so that one containing another is removed whole. */
-function secretValues(env: object): string[] {
-  const values: string[] = [];
-  for (const [name, value] of Object.entries(env)) {
-    if (typeof value !== 'string' || !SECRET_BINDING.test(name)) continue;
-    values.push(value);
-    // A key ring (SECRETS_KEYS) is JSON: its members are secrets too.
-    try {
-      const parsed: unknown = JSON.parse(value);
-      if (typeof parsed === 'object' && parsed !== null) {
-        for (const member of Object.values(parsed)) {
-          if (typeof member === 'string') values.push(member);
-        }
-      }
-    } catch {
-      // not JSON
-    }
-  }
-  return values.filter((v) => v.length >= 8).sort((a, b) => b.length - a.length);
-}
-
-/** `text` with credentials and secret values replaced. */
-export function scrubText(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join(REDACTED);
-  return out
-    .replace(/omni_[A-Za-z0-9]{6,}/g, 'omni_' + REDACTED)
-    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, REDACTED)
-    .replace(/\b(Bearer|Basic)\s+[^\s"',;]+/gi, `$1 ${REDACTED}`)
-    .replace(
-      /([?&#](?:token|access_token|api_key|key|sig|signature|code|secret)=)[^&#\s"']*/gi,
-      `$1${REDACTED}`,
-    );
-}
 
 /** A copy of `value` with every string scrubbed and every sensitive field removed. */
 function scrubValue(value: unknown, secrets: readonly string[], depth = 0): unknown {
