@@ -17,6 +17,7 @@ import { standingActors } from '../../worker/db/standing.ts';
 import type { JobStatus } from '../../worker/domain/jobs.ts';
 import type { JobRow } from '../../worker/db/schema.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
+import { reportError, type ErrorScope } from '../../worker/lib/sentry.ts';
 import { jobMaxWatchers } from '../../worker/config.ts';
 import { deadlineAttemptLimit, fitInBudget, isTerminal, retryDelayMs } from './decisions.ts';
 import { mayErase, type EraseResult } from './erase.ts';
@@ -274,12 +275,26 @@ export class JobDO extends DurableObject<Env> {
       }
     } catch (error) {
       log('error', 'job alarm failed', { job_id: this.record.state?.id, ...errorFields(error) });
+      this.report(error, 'job alarm');
     } finally {
       clearInterval(checking);
       await this.armAlarm().catch((error: unknown) => {
         log('error', 'could not re-arm the job alarm', errorFields(error));
       });
     }
+  }
+
+  /** Reports an error to Sentry (if SENTRY_DSN is set) with the job's ids, never its content. */
+  private report(error: unknown, where: string, extra: Partial<ErrorScope> = {}): void {
+    const state = this.record.state;
+    const scope: ErrorScope = {
+      where,
+      job_id: state?.id,
+      tenant_id: state?.tenantId,
+      sandbox_id: state?.sandboxId ?? undefined,
+      ...extra,
+    };
+    reportError(this.env, error, scope, (promise) => this.ctx.waitUntil(promise));
   }
 
   /**
@@ -331,6 +346,7 @@ export class JobDO extends DurableObject<Env> {
       };
       if (limit !== null && attempts >= limit) {
         log('error', 'deadline handler gave up', fields);
+        this.report(error, 'job deadline', { deadline: deadline.kind });
         this.store.clearDeadline(deadline);
       } else {
         log('warn', 'deadline handler failed; will retry', fields);

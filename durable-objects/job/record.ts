@@ -88,6 +88,7 @@ export class JobRecord {
       return this.store.appendEvent('status', now, statusBody(next));
     });
     broadcast(this.ctx, event);
+    log('info', 'job transition', { ...transitionFields(previous, next, now) });
     await this.mirror(next);
     return next;
   }
@@ -123,11 +124,8 @@ export class JobRecord {
     for (const event of events) broadcast(this.ctx, event);
     closeAll(this.ctx);
     log('info', 'job finished', {
-      job_id: next.id,
-      tenant_id: next.tenantId,
-      status: next.status,
+      ...transitionFields(state, next, now),
       exit_code: next.exitCode,
-      duration_ms: now - next.createdAt,
     });
     await this.mirror(next);
   }
@@ -190,6 +188,22 @@ export class JobRecord {
  */
 function nextVersion(previous: JobState, now: number): number {
   return Math.max(now, previous.updatedAt + 1);
+}
+
+/**
+ * The fields of a status change's log line: the job's ids (`user_id` is the actor that created
+ * it, `sandbox_id` Daytona's id once known), the change, and the time since the job was created.
+ */
+function transitionFields(previous: JobState, next: JobState, now: number) {
+  return {
+    job_id: next.id,
+    tenant_id: next.tenantId,
+    user_id: next.createdBy ?? undefined,
+    sandbox_id: next.sandboxId ?? undefined,
+    from: previous.status,
+    status: next.status,
+    duration_ms: now - next.createdAt,
+  };
 }
 
 /** The body of a `status` event. */
