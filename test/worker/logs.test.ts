@@ -1,8 +1,8 @@
 /**
  * Logs: one JSON line per request and per job transition, with the ids an operator filters by,
  * and no credential, token or secret value in whatever is logged. LOG_LEVEL drops the lines
- * below it. Agent jobs (prompts) and job env secrets are not run here: the secret is stored
- * through the API, so its value passes through the Worker once.
+ * below it. The job run uses an API key, a JWT, a stream token and a tenant secret in its env;
+ * agent jobs (whose prompt must not be logged either) are not run here yet.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env, withEnv } from 'cloudflare:workers';
@@ -51,15 +51,17 @@ describe('log lines', () => {
     });
     expect(put.status, await put.text()).toBe(201);
 
+    // The secret reaches the command's environment (and its output, masked there).
     const job = await createJob(apiKey, {
       repo: { url: env.FIXTURE_REPO_URL },
-      command: 'echo logged-output',
+      command: 'echo "logged-output $LOG_TEST_SECRET"',
+      env: { LOG_TEST_SECRET: { secret: 'LOG_TEST_SECRET' } },
     });
     const tokenRes = await api(`/v1/jobs/${job.id}/stream-token`, apiKey, { method: 'POST' });
     const { token: streamToken } = z.object({ token: z.string() }).parse(await tokenRes.json());
     const ws = await openStream(`/v1/jobs/${job.id}/stream?token=${streamToken}`, null);
     await collectUntilClose(ws, 30_000);
-    await waitForEnd(apiKey, job.id);
+    expect((await waitForEnd(apiKey, job.id)).status).toBe('succeeded');
 
     const jwt = await userToken(tenantId, 'logs-user', 'viewer');
     const ctx = createExecutionContext();
