@@ -37,6 +37,9 @@ export default defineConfig({
                 FIXTURE_FOUND_REPO_URL: inject('foundRepoUrl'),
                 TEST_JWKS_URL: inject('jwksUrl'),
                 TEST_JWT_PRIVATE_JWKS: inject('jwtPrivateJwks'),
+                // Agent jobs run the real Claude Code CLI against a loopback stand-in of the
+                // Anthropic API (test/anthropic-stand-in.ts).
+                ANTHROPIC_BASE_URL: inject('anthropicBaseUrl'),
                 TEST_SENTRY_URL: inject('sentryUrl'),
                 TEST_MIGRATIONS: await readD1Migrations('migrations'),
                 // Short windows, so that the fault tests see stalls and retries within seconds.
@@ -44,6 +47,23 @@ export default defineConfig({
                 JOB_STALL_SECONDS: '3',
                 DAYTONA_CALL_TIMEOUT_SECONDS: '10',
                 DAYTONA_RETRY_SECONDS: '30',
+                // Prices the cost tests can reason about (ledger.test.ts, budgets*.test.ts): a sandbox
+                // second is dear, so a tiny budget is crossed by sandbox time within seconds.
+                PRICES: JSON.stringify({
+                  id: 'test-prices',
+                  models: {
+                    'claude-sonnet': { input: 3, output: 15, cache_write: 3.75, cache_read: 0.3 },
+                    'claude-opus': { input: 5, output: 25, cache_write: 6.25, cache_read: 0.5 },
+                    'claude-opus-4-1': {
+                      input: 15,
+                      output: 75,
+                      cache_write: 18.75,
+                      cache_read: 1.5,
+                    },
+                  },
+                  sandbox: { vcpu_second: 0.001, gib_second: 0.0005, disk_gib_second: 0 },
+                }),
+                BUDGET_CHECK_SECONDS: '1',
                 // Sandboxes of another size than the snapshot's are created from an image
                 // (sandbox-shape.test.ts); local-daytona records the Dockerfile it was sent.
                 DAYTONA_IMAGE: 'omni-sandbox-test:1',

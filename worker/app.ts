@@ -16,6 +16,7 @@ import { requestLog } from './middleware/request-log.ts';
 import { noStore, securityHeaders } from './middleware/secure-headers.ts';
 import { REQUEST_TIMEOUT_MS, requestTimeout } from './middleware/timeout.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { budgetRoutes } from './routes/budgets.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { keyRoutes } from './routes/keys.ts';
@@ -23,11 +24,12 @@ import { memberRoutes } from './routes/members.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { tenantRoutes } from './routes/tenant.ts';
+import { usageRoutes } from './routes/usage.ts';
 import type { AppEnv } from './types.ts';
 import { validationHook } from './validation.ts';
 
-/** Largest request body accepted on any endpoint. */
-export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest request body accepted on any endpoint: room for an agent job's 100 KB prompt. */
+export const MAX_BODY_BYTES = 128 * 1024;
 
 /** Settings of the app itself; tests shorten the request timeout. */
 interface AppOptions {
@@ -100,6 +102,8 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/v1/projects', projectRoutes);
   app.route('/v1/audit', auditRoutes);
   app.route('/v1/tenant', tenantRoutes);
+  app.route('/v1/budgets', budgetRoutes);
+  app.route('/v1/usage', usageRoutes);
   app.route('/v1/secrets', secretRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -13,6 +13,7 @@ export const errorCodes = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  payment_required: { status: 402, title: 'A budget has been reached' },
   conflict: { status: 409, title: 'The resource is not in a state that allows this' },
   idempotency_in_flight: {
     status: 409,
@@ -44,12 +45,20 @@ export interface FieldError {
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly errors: FieldError[] | undefined;
+  /** Extension members of the problem (RFC 9457 §3.2), e.g. the `budget` of a 402. */
+  readonly extensions: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, errors?: FieldError[]) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    errors?: FieldError[],
+    extensions?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.errors = errors;
+    this.extensions = extensions;
   }
 
   get status(): number {
@@ -72,7 +81,8 @@ export interface Problem {
 /** Builds the problem+json response for `error`. */
 export function problemResponse(error: ApiError, instance: string, requestId: string): Response {
   const { status, title } = errorCodes[error.code];
-  const body: Problem = {
+  const body: Problem & Record<string, unknown> = {
+    ...error.extensions,
     type: `urn:omni:error:${error.code}`,
     title,
     status,

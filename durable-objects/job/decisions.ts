@@ -43,11 +43,17 @@ const MAX_CLEANUP_ATTEMPTS = 12;
 /**
  * Failed runs of a deadline's handler before it is given up (and logged), or null: retried with
  * capped backoff for as long as it takes. A job's final D1 row, the return of its tenant's slot
- * and the deletion of its expired output must all happen, however long their store was down;
- * watchers are checked against revocation for as long as they stay connected.
+ * the deletion of its expired output and its final ledger must all happen, however long their
+ * store was down; watchers are checked against revocation for as long as they stay connected,
+ * budgets for as long as the job runs.
  */
 export function deadlineAttemptLimit(kind: DeadlineKind): number | null {
-  return kind === 'sync' || kind === 'release' || kind === 'retention' || kind === 'standing'
+  return kind === 'sync' ||
+    kind === 'release' ||
+    kind === 'retention' ||
+    kind === 'standing' ||
+    kind === 'budget' ||
+    kind === 'ledger'
     ? null
     : MAX_CLEANUP_ATTEMPTS;
 }
@@ -151,12 +157,6 @@ export function fitInBudget<E>(
   return kept;
 }
 
-/** How a failed command or step ends the job. */
-export function commandOutcome(
-  exitCode: number,
-): Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> {
-  return exitCode === 0
-    ? { status: 'succeeded', errorCode: null, errorMessage: null }
 /**
  * How a job ends once its command exited with `exitCode`: an agent job as its adapter judges
  * the CLI's result line (even when the CLI exits with 1), a command by its exit code.
@@ -168,6 +168,12 @@ export function exitOutcome(
   return agentVerdict(state, exitCode) ?? commandOutcome(exitCode);
 }
 
+/** How a failed command or step ends the job. */
+export function commandOutcome(
+  exitCode: number,
+): Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> {
+  return exitCode === 0
+    ? { status: 'succeeded', errorCode: null, errorMessage: null }
     : {
         status: 'failed',
         errorCode: 'command_failed',

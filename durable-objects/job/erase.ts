@@ -2,7 +2,8 @@
  * Erasing a job when its tenant is deleted (durable-objects/tenant/deletion.ts): the Job DO's
  * whole storage (state, event log, deadlines) and its alarm go. Only a job that has ended and
  * whose end has been carried out may be erased: its sandbox deleted (`cleanup`), its final D1 row
- * written (`sync`), its slot returned (`release`), and its last watchers sent the rest of the log
+ * written (`sync`), its slot returned (`release`), its final ledger written (`ledger`, so that no
+ * late write brings a deleted ledger line back), and its last watchers sent the rest of the log
  * and closed. Erasing earlier would lose the sandbox, let a late mirror write bring a deleted row
  * back, or pull the log from under a replay. Other deadlines (the output retention) may still be
  * pending: erasing does their work or makes it moot.
@@ -21,6 +22,7 @@ const UNFINISHED_WORK: ReadonlySet<DeadlineKind> = new Set<DeadlineKind>([
   'cleanup',
   'sync',
   'release',
+  'ledger',
 ]);
 
 /** Whether a job in `state`, with the deadlines `pending` and `watchers` open, may be erased. */

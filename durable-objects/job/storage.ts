@@ -28,6 +28,11 @@ const eventBodySchema = z.strictObject({
   limit_chars: z.number().optional(),
   /** agent: one typed event of the agent CLI (agents/types.ts) */
   agent: agentEventSchema.optional(),
+  /**
+   * the final status: what the job cost (ledger.ts CostSummary; typed loosely here, as the RPC
+   * types of event pages are already deep)
+   */
+  cost: z.record(z.string(), z.union([z.number(), z.string(), z.null()])).optional(),
 });
 
 /** The type-specific fields of an event. */
@@ -44,10 +49,13 @@ const deadlineKinds = [
   'release',
   'retention',
   'standing',
+  'budget',
+  'ledger',
 ] as const;
 /**
  * What a deadline is for; `retention` deletes a finished job's output once it has expired,
- * `standing` closes watchers whose credentials were revoked.
+ * `standing` closes watchers whose credentials were revoked, `budget` prices a running job and
+ * checks its budgets, `ledger` writes the final ledger once the sandbox is deleted (cost.ts).
  */
 export type DeadlineKind = (typeof deadlineKinds)[number];
 

@@ -15,6 +15,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
 import { errorFields, log } from '../../worker/lib/log.ts';
+import {
+  TenantBudgets,
+  type BudgetState,
+  type BudgetVerdict,
+  type ReserveRequest,
+} from './budgets.ts';
 import { TenantDeletion, type DeletionRequest } from './deletion.ts';
 
 /** What acquire() decided for a job; `deleted` once the tenant's deletion was asked for. */
@@ -43,6 +49,7 @@ const slotSchema = z.object({
 export class TenantDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly deletion: TenantDeletion;
+  private readonly budgets: TenantBudgets;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -55,6 +62,76 @@ export class TenantDO extends DurableObject<Env> {
       notified INTEGER NOT NULL DEFAULT 1)`);
     this.sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
     this.deletion = new TenantDeletion(this.sql, env, UNKNOWN_JOB_GRACE_MS);
+    this.budgets = new TenantBudgets(this.sql, env);
+  }
+
+  // ---- Budgets (budgets.ts, docs/cost.md) ---------------------------------------------------
+
+  /**
+   * Reserves what a new job may spend, unless a budget of the tenant or of the job's project is
+   * already reached by the month's spend plus what running jobs reserve (then the job must not
+   * be created: 402). Idempotent per job. A deleted tenant's jobs are refused by acquire().
+   */
+  async reserveBudget(tenantId: string, request: ReserveRequest): Promise<BudgetVerdict> {
+    if (this.deletion.request()) return { ok: true };
+    this.budgets.rememberTenant(tenantId);
+    return this.budgets.reserve(request);
+  }
+
+  /**
+   * A running (or ending) job's cost so far, reported by its Job DO every budget check. Answers
+   * whether a budget of the job is reached: the job then stops itself. Notices this crosses are
+   * written to D1 now, or by the alarm if D1 fails.
+   */
+  async reportCost(
+    tenantId: string,
+    report: { jobId: string; projectId: string | null; month: string; totalMicroUsd: number },
+  ): Promise<BudgetVerdict> {
+    if (this.deletion.request()) return { ok: true };
+    this.budgets.rememberTenant(tenantId);
+    const verdict = await this.budgets.accrue(
+      report.jobId,
+      report.projectId,
+      report.month,
+      report.totalMicroUsd,
+    );
+    if (this.budgets.hasUnsyncedNotices()) await this.syncNotices();
+    return verdict;
+  }
+
+  /** Sets (or with null removes) the tenant's monthly budget, in micro USD. */
+  setTenantBudget(tenantId: string, limitMicroUsd: number | null): void {
+    this.budgets.rememberTenant(tenantId);
+    this.budgets.setTenantLimit(limitMicroUsd);
+  }
+
+  /**
+   * The tenant's monthly budget (null: none) with its spend and reservations in `month`, and the
+   * budgets of `projects` (limits as just read from D1).
+   */
+  budgetStatus(
+    tenantId: string,
+    month: string,
+    projects: { id: string; limitMicroUsd: number | null }[],
+  ): {
+    tenant: { limitMicroUsd: number | null; spendMicroUsd: number; reservedMicroUsd: number };
+    projects: BudgetState[];
+  } {
+    this.budgets.rememberTenant(tenantId);
+    return {
+      tenant: { limitMicroUsd: this.budgets.tenantLimit(), ...this.budgets.costs(month, null) },
+      projects: this.budgets.projectStatus(month, projects),
+    };
+  }
+
+  /** Writes pending notices to D1; on failure the alarm tries again shortly. */
+  private async syncNotices(): Promise<void> {
+    try {
+      await this.budgets.syncNotices();
+    } catch (error) {
+      log('warn', 'could not write budget notices; will retry', errorFields(error));
+      await this.scheduleAlarm();
+    }
   }
 
   /**
@@ -87,6 +164,7 @@ export class TenantDO extends DurableObject<Env> {
   /** Frees the slot of `jobId` (running or waiting) and starts queued jobs into free slots. */
   async release(jobId: string): Promise<void> {
     this.sql.exec('DELETE FROM slots WHERE job_id = ?', jobId);
+    this.budgets.settle(jobId);
     if (!this.deletion.request()) await this.promote();
     await this.scheduleAlarm();
   }
@@ -127,9 +205,12 @@ export class TenantDO extends DurableObject<Env> {
     if (this.deletion.request()) {
       await this.ctx.storage.setAlarm(Date.now() + DELETION_WATCHDOG_MS);
       await this.deletion.run();
+      // Nothing is kept of a deleted tenant's budgets; reports of its ending jobs record nothing.
+      this.budgets.eraseAll();
       await this.scheduleAlarm(true);
       return;
     }
+    if (this.budgets.hasUnsyncedNotices()) await this.syncNotices();
     if (Date.now() >= (this.meta('audit_at') ?? 0)) await this.reclaim();
     await this.promote();
     await this.scheduleAlarm(true);
@@ -227,7 +308,8 @@ export class TenantDO extends DurableObject<Env> {
       else await this.ctx.storage.setAlarm(due);
       return;
     }
-    if (this.count('running') + this.count('waiting') === 0) {
+    const noticesPending = this.budgets.hasUnsyncedNotices();
+    if (this.count('running') + this.count('waiting') === 0 && !noticesPending) {
       this.sql.exec("DELETE FROM meta WHERE key = 'audit_at'");
       await this.ctx.storage.deleteAlarm();
       return;
@@ -243,7 +325,8 @@ export class TenantDO extends DurableObject<Env> {
         .exec("SELECT COUNT(*) AS n FROM slots WHERE state = 'running' AND notified = 0")
         .one().n,
     );
-    const target = pending > 0 ? Math.min(auditAt, now + NOTIFY_RETRY_MS) : auditAt;
+    const target =
+      pending > 0 || noticesPending ? Math.min(auditAt, now + NOTIFY_RETRY_MS) : auditAt;
     const current = fromAlarm ? null : await this.ctx.storage.getAlarm();
     if (current === null || target < current) await this.ctx.storage.setAlarm(target);
   }

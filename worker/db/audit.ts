@@ -19,6 +19,7 @@ export const auditActions = [
   'project.update',
   'secret.put',
   'secret.delete',
+  'budget.set',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

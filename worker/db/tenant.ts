@@ -3,7 +3,7 @@
  * tenant row and its tombstone, a page of idempotency keys, and the batched deletes of the rows a
  * tenant owns. Every query filters by tenant.
  */
-import { and, desc, eq, inArray, isNotNull, isNull, ne } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { AuditAction } from './audit.ts';
 import { forgetKeys, membershipsBySubject } from './auth-cache.ts';
@@ -11,6 +11,7 @@ import { olderThan, toPage, type Cursor } from './page.ts';
 import {
   apiKeys,
   auditLog,
+  budgetNotices,
   idempotencyKeys,
   jobs,
   memberships,
@@ -18,6 +19,7 @@ import {
   secrets,
   tenants,
   unfinishedJob,
+  usageLedger,
 } from './schema.ts';
 
 export type TenantRow = typeof tenants.$inferSelect;
@@ -185,7 +187,8 @@ const DELETE_BATCH = 500;
 
 /**
  * Deletes up to DELETE_BATCH of each kind of row the tenant owns, in one batch: API keys,
- * memberships, idempotency keys, audit entries but its `tenant.delete` entry, secrets and projects. Job rows go
+ * memberships, idempotency keys, audit entries but its `tenant.delete` entry, secrets, projects,
+ * the cost ledger and the budget notices. Job rows go
  * separately, once their Job DO is erased (deleteJobRows); the tenant's row stays as the
  * tombstone. Returns how many rows it deleted: call it again until that is 0.
  */
@@ -280,6 +283,19 @@ export async function deleteTenantRows(d1: D1Database, tenantId: string): Promis
         ),
       )
       .returning({ id: projects.id }),
+    // The ledger and the notices have composite keys: a page of them is picked by rowid.
+    db
+      .delete(usageLedger)
+      .where(
+        sql`rowid IN (SELECT rowid FROM ${usageLedger} WHERE ${usageLedger.tenantId} = ${tenantId} LIMIT ${DELETE_BATCH})`,
+      )
+      .returning({ jobId: usageLedger.jobId }),
+    db
+      .delete(budgetNotices)
+      .where(
+        sql`rowid IN (SELECT rowid FROM ${budgetNotices} WHERE ${budgetNotices.tenantId} = ${tenantId} LIMIT ${DELETE_BATCH})`,
+      )
+      .returning({ month: budgetNotices.month }),
   ]);
   if (results[0].length > 0 || results[1].length > 0) forgetTenantCredentials();
   return results.reduce((sum, rows) => sum + rows.length, 0);

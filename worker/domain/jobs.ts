@@ -67,9 +67,11 @@ export const jobErrorCodes = [
   'agent_error',
   /** The agent CLI exited without reporting a result. */
   'agent_no_result',
+  /** A budget was reached while the job ran: its own cap, its project's or its tenant's. */
+  'budget_exceeded',
 ] as const;
+export type JobErrorCode = (typeof jobErrorCodes)[number];
 
 /** What a job runs: a shell command, or a coding agent CLI (durable-objects/job/agents/). */
-export type JobErrorCode = (typeof jobErrorCodes)[number];
 export const jobKinds = ['command', 'agent'] as const;
 export type JobKind = (typeof jobKinds)[number];

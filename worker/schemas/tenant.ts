@@ -26,6 +26,12 @@ export const TenantExportSchema = z
       description: "Each job's row with its stored event log (status changes, output, exit).",
     }),
     idempotency_keys: z.array(StoredRowSchema),
+    usage_ledger: z.array(StoredRowSchema).openapi({
+      description:
+        "The cost ledger: each job's lines (tokens per model, sandbox time), in micro USD.",
+    }),
+    budget_notices: z.array(StoredRowSchema).openapi({ description: 'Newest first.' }),
+    tenant_budget: z.object({ monthly_budget_micro_usd: z.number().int().nullable() }),
     audit_log: z.array(StoredRowSchema).openapi({ description: 'Newest first.' }),
   })
   .openapi('TenantExport');

@@ -11,6 +11,7 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { listAudit } from '../db/audit.ts';
 import { listJobs } from '../db/jobs.ts';
 import { listKeys } from '../db/keys.ts';
+import { listBudgetNotices, listLedgerRows } from '../db/ledger.ts';
 import { listMembers } from '../db/members.ts';
 import type { Cursor } from '../db/page.ts';
 import { listProjectRows } from '../db/projects.ts';
@@ -18,12 +19,14 @@ import { listSecrets } from '../db/secrets.ts';
 import {
   apiKeys,
   auditLog,
+  budgetNotices,
   idempotencyKeys,
   jobs,
   memberships,
   projects,
   secrets,
   tenants,
+  usageLedger,
 } from '../db/schema.ts';
 import { listIdempotencyKeys, type TenantRow } from '../db/tenant.ts';
 import { errorFields, log } from '../lib/log.ts';
@@ -143,6 +146,19 @@ async function* exportPieces(env: Env, tenant: TenantRow, now: number): AsyncGen
     pagesOf((cursor) => listSecrets(db, id, { limit: PAGE_ROWS, cursor })),
     rendered(secrets),
   );
+  yield* arrayField(
+    'usage_ledger',
+    pagesOf((cursor) => listLedgerRows(db, id, { limit: PAGE_ROWS, cursor })),
+    rendered(usageLedger),
+  );
+  yield* arrayField(
+    'budget_notices',
+    pagesOf((cursor) => listBudgetNotices(db, id, { limit: PAGE_ROWS, cursor })),
+    rendered(budgetNotices),
+  );
+  // The tenant's own monthly budget is kept by its TenantDO, not in D1.
+  const budget = await env.TENANT.getByName(id).budgetStatus(id, '', []);
+  yield `,"tenant_budget":${JSON.stringify({ monthly_budget_micro_usd: budget.tenant.limitMicroUsd })}`;
   yield* arrayField(
     'audit_log',
     pagesOf((cursor) => listAudit(db, id, { limit: PAGE_ROWS, cursor })),
