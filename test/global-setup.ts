@@ -8,6 +8,7 @@
 import type { TestProject } from 'vitest/node';
 import { spawnLocalDaytona } from '../scripts/lib/local-daytona-process.ts';
 import { createSampleRepo } from '../scripts/lib/sample-repo.ts';
+import { startAnthropicStandIn } from './anthropic-stand-in.ts';
 import { startGitHttpServer } from './git-http-server.ts';
 import { startJwksServer } from './jwks-server.ts';
 import { startSentryServer } from './sentry-server.ts';
@@ -22,6 +23,8 @@ declare module 'vitest' {
     foundRepoUrl: string;
     jwksUrl: string;
     jwtPrivateJwks: string;
+    /** The Anthropic API stand-in agent jobs call (test/anthropic-stand-in.ts). */
+    anthropicBaseUrl: string;
     sentryUrl: string;
   }
 }
@@ -31,6 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const repo = await createSampleRepo();
   const jwks = await startJwksServer();
   const gitHttp = await startGitHttpServer(repo.path);
+  const anthropic = await startAnthropicStandIn();
   const sentry = await startSentryServer();
   project.provide('daytonaApiUrl', daytona.apiUrl);
   project.provide('daytonaApiKey', daytona.apiKey);
@@ -40,8 +44,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('foundRepoUrl', gitHttp.foundUrl);
   project.provide('jwksUrl', jwks.url);
   project.provide('jwtPrivateJwks', jwks.privateJwks);
+  project.provide('anthropicBaseUrl', anthropic.url);
   project.provide('sentryUrl', sentry.url);
   return async () => {
+    await anthropic.close();
     await sentry.close();
     await gitHttp.close();
     await jwks.close();

@@ -8,6 +8,8 @@ import { errorFields, log } from '../../worker/lib/log.ts';
 import { isTerminal, MAX_EVENT_BYTES, MAX_OUTPUT_BYTES, retryDelayMs } from './decisions.ts';
 import { OutputMasker } from './mask.ts';
 import { broadcast, closeAll } from './sockets.ts';
+import { endAgentStdout, readAgentStdout } from './agents/job-output.ts';
+import type { AgentEvent } from './agents/types.ts';
 import { toRow, type JobState } from './state.ts';
 import type { EventBody, JobEvent, JobStorage } from './storage.ts';
 import { completePrefix, decodeUtf8, splitOnCharacters } from './utf8.ts';
@@ -162,23 +164,63 @@ export class JobRecord {
     const truncateNow = keptLength < bytes.length;
     const offsetKey = stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes';
     const now = Date.now();
+    const kept = bytes.subarray(0, keptLength);
     const events = this.store.transaction(() => {
-      const appended = splitOnCharacters(bytes.subarray(0, keptLength), MAX_EVENT_BYTES).map(
-        (piece) => this.store.appendEvent(stream, now, { data: decodeUtf8(piece) }),
+      const appended = splitOnCharacters(kept, MAX_EVENT_BYTES).map((piece) =>
+        this.store.appendEvent(stream, now, { data: decodeUtf8(piece) }),
       );
       if (truncateNow) {
         appended.push(this.store.appendEvent('truncated', now, { limit_bytes: MAX_OUTPUT_BYTES }));
       }
-      this.save({
+      let next: JobState = {
         ...state,
         [offsetKey]: state[offsetKey] + consumed,
         storedOutputBytes: state.storedOutputBytes + keptLength,
         outputTruncated: truncateNow,
-      });
+      };
+      // An agent job's stdout, as stored, also yields typed events (agents/job-output.ts).
+      if (stream === 'stdout') next = this.readAgentOutput(next, decodeUtf8(kept), now, appended);
+      this.save(next);
       return appended;
     });
     for (const event of events) broadcast(this.ctx, event);
     return consumed;
+  }
+
+  /**
+   * Stores the typed events an agent job's stdout `text` held (appending them to `appended`) and
+   * returns the state with the agent fields updated; a command job's state is returned as it is.
+   */
+  private readAgentOutput(
+    state: JobState,
+    text: string,
+    now: number,
+    appended: JobEvent[],
+  ): JobState {
+    const read = readAgentStdout(state, text);
+    appended.push(...this.appendAgentEvents(read.events, now));
+    return read.state;
+  }
+
+  /**
+   * Reads the last line of an agent job's stdout if it had no newline, once the command exited
+   * and its whole log is stored: the result line must count even then.
+   */
+  endAgentOutput(): void {
+    const state = this.require();
+    if (isTerminal(state) || state.agentRun === null) return;
+    const now = Date.now();
+    const events = this.store.transaction(() => {
+      const read = endAgentStdout(state);
+      const appended = this.appendAgentEvents(read.events, now);
+      this.save(read.state);
+      return appended;
+    });
+    for (const event of events) broadcast(this.ctx, event);
+  }
+
+  private appendAgentEvents(events: AgentEvent[], now: number): JobEvent[] {
+    return events.map((agent) => this.store.appendEvent('agent', now, { agent }));
   }
 }
 

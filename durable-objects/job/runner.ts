@@ -26,8 +26,8 @@ import {
   autoStopMinutes,
   backoffMs,
   callBudgetMs,
-  commandOutcome,
   deadlineOf,
+  exitOutcome,
   followUntil,
   isStalled,
   isTerminal,
@@ -36,6 +36,7 @@ import {
   stepFailure,
   type Step,
 } from './decisions.ts';
+import { agentStop, commandEnv } from './agents/job-output.ts';
 import { openSealedEnv, resolveEnv, SecretMissingError } from './env.ts';
 import { LogFollower, type FollowResult } from './follower.ts';
 import type { JobRecord } from './record.ts';
@@ -219,7 +220,9 @@ export class JobRunner {
   /** Starts the command, unless an earlier request already did (then adopts that command). */
   private async startOnce(state: JobState, scope: CallScope, budget: () => number): Promise<Next> {
     const sandbox = await this.getSandbox(state, scope, budget());
-    const withEnv = Object.keys(state.env).length > 0;
+    // An agent job's command also gets the agent's own variables (its prompt, API key, endpoint).
+    const jobEnv = commandEnv(state, { anthropicBaseUrl: this.config().anthropicBaseUrl });
+    const withEnv = Object.keys(jobEnv).length > 0;
     if (state.commandRequested) {
       const started = await scope.run('Listing the session', budget(), () =>
         startedCommands(sandbox, state.command, withEnv),
@@ -235,7 +238,7 @@ export class JobRunner {
     // Secrets are read and decrypted now, just before the start (a retry reads them again), and
     // kept in memory only; the state keeps their encrypted form, for masking after an eviction.
     const env = await scope.run('Reading the secrets', budget(), () =>
-      resolveEnv(state.env, this.env.DB, state.tenantId, () => loadSecretsKeys(this.env)),
+      resolveEnv(jobEnv, this.env.DB, state.tenantId, () => loadSecretsKeys(this.env)),
     );
     this.record.maskSecrets(env.secretValues);
     this.maskLoaded = true;
@@ -252,6 +255,10 @@ export class JobRunner {
     const cmdId = state.cmdId;
     if (cmdId === null) return 'wait';
     await this.loadMask(state);
+    // An agent run that cannot succeed any more ends now (this instance may have been evicted
+    // right after the output that said so was stored).
+    if (agentStop(state) !== null)
+      return this.afterFollow({ kind: 'agent_stop' }, state, scope, config);
     const callMs = config.daytona.callTimeoutSeconds * 1000;
     let sandbox: Sandbox;
     try {
@@ -279,6 +286,12 @@ export class JobRunner {
     const record = this.record;
     const now = Date.now();
     if (isTerminal(record.require())) return 'wait';
+    if (result.kind === 'agent_stop') {
+      const stop = agentStop(record.require());
+      if (stop !== null) await record.finish(stop);
+      else record.store.setDeadline('advance', now);
+      return 'wait';
+    }
     if (result.kind === 'missing') {
       const since = record.require().missingSince ?? now;
       if (isStalled(since, now, config.jobStallSeconds * 1000)) {
@@ -300,12 +313,19 @@ export class JobRunner {
         const ms = callBudgetMs(state, Date.now(), callMs);
         const sandbox = await this.getSandbox(state, scope, ms);
         const started = await scope.run('Listing the session', ms, () =>
-          startedCommands(sandbox, state.command, Object.keys(state.env).length > 0),
+          startedCommands(
+            sandbox,
+            state.command,
+            state.kind === 'agent' || Object.keys(state.env).length > 0,
+          ),
         );
         const first = started.find((id) => id !== cmdId);
         if (first) return record.update({ cmdId: first }) ? 'continue' : 'wait';
       }
-      await record.finish({ ...commandOutcome(result.exitCode), exitCode: result.exitCode });
+      // An agent's result line may be its last line without a newline: it is read first.
+      record.endAgentOutput();
+      const outcome = exitOutcome(record.require(), result.exitCode);
+      await record.finish({ ...outcome, exitCode: result.exitCode });
       return 'wait';
     }
     if (result.kind === 'slice') {

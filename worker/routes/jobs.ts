@@ -7,6 +7,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ConfigError } from '../config.ts';
 import { listJobs } from '../db/jobs.ts';
 import type { JobRow } from '../db/schema.ts';
+import type { AgentDetails } from '../../durable-objects/job/view.ts';
 import type { JobEnv } from '../domain/env.ts';
 import { ApiError } from '../errors.ts';
 import { audit } from '../lib/audit.ts';
@@ -45,15 +46,57 @@ export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }
 jobRoutes.on('POST', '/', requireRole('member'));
 jobRoutes.on('POST', '/:id/cancel', requireRole('member'));
 
-/** Renders a job row (from D1 or the Job DO) as the API shows it. */
-function toJob(row: JobRow & { env?: JobEnv }): Job {
+/** An agent job's agent as the API shows it. */
+function toAgent(agent: AgentDetails): NonNullable<Job['agent']> {
+  const { spec, outcome } = agent;
+  return {
+    prompt: spec.prompt,
+    model: spec.model,
+    max_turns: spec.maxTurns,
+    allowed_tools: spec.allowedTools,
+    max_budget_usd: spec.maxBudgetUsd,
+    session_id: agent.sessionId,
+    result: agent.result,
+    outcome: outcome && {
+      subtype: outcome.subtype,
+      is_error: outcome.isError,
+      terminal_reason: outcome.terminalReason,
+      num_turns: outcome.numTurns,
+      duration_ms: outcome.durationMs,
+      total_cost_usd: outcome.totalCostUsd,
+      permission_denials: outcome.permissionDenials,
+    },
+    usage: Object.fromEntries(
+      Object.entries(agent.usage).map(([model, u]) => [
+        model,
+        {
+          input_tokens: u.inputTokens,
+          output_tokens: u.outputTokens,
+          cache_read_tokens: u.cacheReadTokens,
+          cache_write_tokens: u.cacheWriteTokens,
+          reported_cost_usd: u.reportedCostMicroUsd / 1_000_000,
+        },
+      ]),
+    ),
+  };
+}
+
+/**
+ * Renders a job row (from D1 or the Job DO) as the API shows it; the Job DO's answer also has an
+ * agent job's agent.
+ */
+function toJob(
+  row: JobRow & { agent?: AgentDetails | null; env?: JobEnv },
+): Job {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   const self = `/v1/jobs/${row.id}`;
   return {
     id: row.id,
     status: row.status,
     repo: { url: row.repoUrl, ref: row.repoRef },
+    kind: row.kind,
     command: row.command,
+    ...(row.agent ? { agent: toAgent(row.agent) } : {}),
     project_id: row.projectId,
     timeout_seconds: row.timeoutSeconds,
     exit_code: row.exitCode,

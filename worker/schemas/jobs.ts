@@ -3,12 +3,73 @@
  * OpenAPI document at /openapi.json is generated from them, so the two cannot drift.
  */
 import { z } from '@hono/zod-openapi';
-import { jobEventTypes, jobStatuses } from '../domain/jobs.ts';
+import { jobEventTypes, jobKinds, jobStatuses } from '../domain/jobs.ts';
 import { JobEnvBodySchema, JobEnvViewSchema } from './env.ts';
 
 const JobStatusSchema = z.enum(jobStatuses).openapi('JobStatus');
 
 export const JOB_ID_PATTERN = /^job_[0-9a-f]{32}$/;
+
+/** The longest agent prompt, in UTF-8 bytes. */
+export const MAX_PROMPT_BYTES = 100 * 1024;
+/** The most an agent job may be allowed to spend (its `max_budget_usd`), in USD. */
+export const MAX_AGENT_BUDGET_USD = 100;
+/** Entries of `allowed_tools`. */
+export const MAX_ALLOWED_TOOLS = 50;
+
+const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
+const noNul = (s: string) => !s.includes('\0');
+
+const AgentBodySchema = z
+  .strictObject({
+    prompt: z
+      .string()
+      .min(1)
+      .refine((s) => utf8Bytes(s) <= MAX_PROMPT_BYTES, `must be at most ${MAX_PROMPT_BYTES} bytes`)
+      .refine(noNul, 'must not contain NUL characters')
+      .openapi({
+        description:
+          'What the agent is asked to do. It reaches the CLI as an environment variable, never through a shell.',
+        example: 'Run the tests and fix the first failure.',
+      }),
+    model: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/[\]-]{0,99}$/, 'must be a model name or alias')
+      .optional()
+      .openapi({ description: "A model name or alias; default: the CLI's.", example: 'sonnet' }),
+    max_turns: z
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: 'The most turns the agent may take.' }),
+    allowed_tools: z
+      .array(
+        z
+          .string()
+          .max(256)
+          .regex(
+            /^[A-Za-z][A-Za-z0-9_-]*(\([^\0\r\n()]{1,200}\))?$/,
+            'must be a tool name, optionally with a pattern such as Bash(git *)',
+          ),
+      )
+      .min(1)
+      .max(MAX_ALLOWED_TOOLS)
+      .optional()
+      .openapi({
+        description:
+          'The only tools the agent may use (e.g. "Read", "Bash(npm test)"); every other tool call is denied. Default: every tool, without asking.',
+        example: ['Read', 'Edit', 'Bash(npm test)'],
+      }),
+    max_budget_usd: z
+      .number()
+      .positive()
+      .max(MAX_AGENT_BUDGET_USD)
+      .optional()
+      .openapi({ description: 'The most the agent may spend on API calls, in USD.' }),
+  })
+  .openapi('AgentSpec');
 
 export const CreateJobBodySchema = z
   .strictObject({
@@ -31,7 +92,15 @@ export const CreateJobBodySchema = z
       .min(1)
       .max(16_384)
       .refine((s) => !s.includes('\0'), 'must not contain NUL characters')
-      .openapi({ description: 'Shell command run in the repository checkout.', example: 'ls -la' }),
+      .optional()
+      .openapi({
+        description: 'Shell command run in the repository checkout (or give `agent`).',
+        example: 'ls -la',
+      }),
+    agent: AgentBodySchema.optional().openapi({
+      description:
+        'Run a coding agent (Claude Code) in the checkout instead of a command (docs/agents.md).',
+    }),
     timeout_seconds: z
       .number()
       .int()
@@ -49,18 +118,97 @@ export const CreateJobBodySchema = z
     }),
     env: JobEnvBodySchema.optional(),
   })
+  .superRefine((body, ctx) => {
+    if ((body.command === undefined) === (body.agent === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [body.command === undefined ? 'command' : 'agent'],
+        message: 'give exactly one of `command` (a shell command) and `agent` (a coding agent)',
+      });
+    }
+  })
   .openapi('CreateJob');
 
 export type CreateJobBody = z.infer<typeof CreateJobBodySchema>;
 
 const timestamp = z.iso.datetime().nullable();
 
+const AgentJobSchema = z
+  .object({
+    prompt: z.string(),
+    model: z.string().nullable(),
+    max_turns: z.number().int().nullable(),
+    allowed_tools: z.array(z.string()).nullable(),
+    max_budget_usd: z.number().nullable(),
+    session_id: z.string().nullable(),
+    result: z.string().nullable().openapi({
+      description: "The agent's final text (at most 64 KiB), once it ended.",
+    }),
+    outcome: z
+      .object({
+        subtype: z.string(),
+        is_error: z.boolean(),
+        terminal_reason: z.string().nullable(),
+        num_turns: z.number().int().nullable(),
+        duration_ms: z.number().nullable(),
+        total_cost_usd: z.number().nullable(),
+        permission_denials: z.number().int(),
+      })
+      .nullable()
+      .openapi({ description: "The CLI's own report of how the run ended." }),
+    usage: z
+      .record(
+        z.string(),
+        z.object({
+          input_tokens: z.number().int(),
+          output_tokens: z.number().int(),
+          cache_read_tokens: z.number().int(),
+          cache_write_tokens: z.number().int(),
+          reported_cost_usd: z.number(),
+        }),
+      )
+      .openapi({
+        description:
+          'Tokens per model: an estimate while the agent runs, what the CLI reported at the end.',
+      }),
+  })
+  .openapi('AgentJob');
+
+const usd = z.number().openapi({ description: 'US dollars.' });
+
+export const JobCostSchema = z
+  .object({
+    total_usd: usd,
+    llm_usd: usd.openapi({ description: "The agent's tokens, at the configured prices." }),
+    sandbox_usd: usd.openapi({ description: "The sandbox's time from create to delete." }),
+    reported_llm_usd: usd.openapi({
+      description: 'What the agent CLI itself reported for its tokens, for comparison.',
+    }),
+    input_tokens: z.number().int(),
+    output_tokens: z.number().int(),
+    cache_write_tokens: z.number().int(),
+    cache_read_tokens: z.number().int(),
+    sandbox_seconds: z.number().int(),
+    price_table: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The id of the price table used (docs/cost.md).' }),
+  })
+  .openapi('JobCost', {
+    description:
+      'What the job has cost so far (live while it runs when read one by one; lists show the ledger as last written).',
+  });
+
 export const JobSchema = z
   .object({
     id: z.string().openapi({ example: 'job_0f8fad5bd9cb469fa16570867728950e' }),
     status: JobStatusSchema,
     repo: z.object({ url: z.string(), ref: z.string().nullable() }),
-    command: z.string(),
+    kind: z.enum(jobKinds).openapi({ description: '`command` or `agent`.' }),
+    command: z.string().openapi({ description: "The shell command; for an agent, the CLI's line." }),
+    agent: AgentJobSchema.optional().openapi({
+      description: 'An agent job read one by one (GET /v1/jobs/{id}, not lists): its agent.',
+    }),
     project_id: z.string().nullable().openapi({ description: 'The project the job belongs to.' }),
     timeout_seconds: z.number().int(),
     exit_code: z.number().int().nullable(),
@@ -91,7 +239,7 @@ const JobEventSchema = z
   .catchall(z.unknown())
   .openapi('JobEvent', {
     description:
-      'One entry of the job log. `status` carries `status` (and `error`), `stdout`/`stderr` carry `data`, `exit` carries `exit_code`.',
+      'One entry of the job log. `status` carries `status` (and `error`), `stdout`/`stderr` carry `data`, `exit` carries `exit_code`, `agent` carries `agent`: one typed event of an agent job (`kind`: session_start, text, tool_call, tool_result, api_retry, result, other; docs/agents.md).',
   });
 
 export const JobEventPageSchema = z

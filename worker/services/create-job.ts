@@ -20,6 +20,7 @@ import { checkRepoUrl } from '../lib/repo-url.ts';
 import type { CreateJobBody } from '../schemas/jobs.ts';
 import type { AppEnv } from '../types.ts';
 import { afterAccept } from './after-accept.ts';
+import { agentCommand, agentSecretRefs, agentSpecOf, requireAgentSecrets } from './agent-job.ts';
 import { requireEnvSecrets } from './job-env.ts';
 import { jobProject } from './job-project.ts';
 
@@ -65,6 +66,11 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
 
   const env = body.env ?? {};
   await requireEnvSecrets(c.env.DB, caller.tenantId, env);
+  // An agent job runs the agent CLI: the secrets it needs (its API key, unless `env` names one
+  // for it) must exist now too, not fail the job in its sandbox later.
+  const agent = body.agent ? agentSpecOf(body.agent) : null;
+  const command = agent ? agentCommand(agent) : (body.command ?? '');
+  if (agent) await requireAgentSecrets(c.env.DB, caller.tenantId, agentSecretRefs(agent, env));
 
   const { project, sandboxShape, sandboxImage } = await jobProject(
     c.env.DB,
@@ -131,8 +137,10 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
         tenantId: caller.tenantId,
         repoUrl,
         repoRef: body.repo.ref ?? null,
-        command: body.command,
+        command,
         env,
+        kind: agent ? 'agent' : 'command',
+        agent,
         timeoutSeconds,
         snapshot: config.daytona.snapshot,
         createdBy: caller.actor,

@@ -6,7 +6,7 @@
 import type { JobState } from '../state.ts';
 import { adapterFor } from './index.ts';
 import { endOutput, readOutput, type AgentFields } from './run.ts';
-import type { AgentEvent, AgentVerdict } from './types.ts';
+import type { AgentEvent, AgentSettings, AgentVerdict, EnvValue } from './types.ts';
 
 /** The state after `text` (stdout, as stored) and the agent events it held. */
 export function readAgentStdout(
@@ -25,6 +25,17 @@ export function endAgentStdout(state: JobState): { state: JobState; events: Agen
   if (fields === null || state.agent === null) return { state, events: [] };
   const read = endOutput(adapterFor(state.agent.cli), fields);
   return { state: { ...state, ...read.fields }, events: read.events };
+}
+
+/**
+ * The environment the job's command starts with: the job's `env`, and for an agent job the
+ * adapter's variables over it (the prompt, the API key's secret unless `env` names one, the
+ * endpoint and fixed CLI settings: these names win).
+ */
+export function commandEnv(state: JobState, settings: AgentSettings): Record<string, EnvValue> {
+  if (state.agent === null) return state.env;
+  const agentEnv = adapterFor(state.agent.cli).env(state.agent, settings, state.env);
+  return { ...state.env, ...agentEnv };
 }
 
 /** How an agent job ends once its CLI exited with `exitCode`; null for a command job. */
