@@ -3,7 +3,7 @@
  * migrations applied and a development API key, and `wrangler dev` pointed at both. Used by
  * `npm start`, `npm run demo`, `npm run bench` and the end-to-end tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -89,6 +89,22 @@ async function devSecretsKeys(persistTo: string): Promise<{ keys: string; id: st
   return { keys: JSON.stringify({ dev: key.trim() }), id: 'dev' };
 }
 
+/**
+ * The version GET /health/ready reports (`OMNI_VERSION`): the checked-out commit, marked
+ * `-dirty` when the tree has changes; "dev" outside a git checkout.
+ */
+export function gitVersion(): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return 'dev';
+  }
+}
+
 /** Applies the D1 migrations and creates the development tenant and a fresh API key. */
 async function prepareDatabase(persistTo: string): Promise<string> {
   await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo]);
@@ -161,6 +177,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         `SECRETS_KEYS:${secretsKeys.keys}`,
         '--var',
         `SECRETS_KEY_ID:${secretsKeys.id}`,
+        '--var',
+        `OMNI_VERSION:${gitVersion()}`,
         ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => [
           '--var',
           `${name}:${value}`,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startDevStack, type DevStack } from '../../scripts/lib/dev-stack.ts';
+import { gitVersion, startDevStack, type DevStack } from '../../scripts/lib/dev-stack.ts';
 import { createSampleRepo, type SampleRepo } from '../../scripts/lib/sample-repo.ts';
 import { watchJob, type StreamEvent } from '../../scripts/lib/watch.ts';
 
@@ -41,6 +41,22 @@ async function call(path: string, init: RequestInit = {}) {
 }
 
 describe('wrangler dev, end to end', () => {
+  it('is ready: D1 and local-daytona answer, and the version is the checked-out commit', async () => {
+    const res = await fetch(`${stack.url}/health/ready`);
+    const body = z
+      .object({
+        status: z.literal('ready'),
+        version: z.string(),
+        checks: z.object({
+          d1: z.object({ status: z.literal('up') }),
+          daytona: z.object({ status: z.literal('up') }),
+        }),
+      })
+      .parse(await res.json());
+    expect(res.status).toBe(200);
+    expect(body.version).toBe(gitVersion());
+  });
+
   it('runs a job and streams its output live over a WebSocket', async () => {
     const res = await call('/v1/jobs', {
       method: 'POST',
