@@ -162,7 +162,7 @@ export class JobDO extends DurableObject<Env> {
   ): { data: JobEvent[]; next_after: number | null } | null {
     if (!this.record.ownedBy(tenantId)) return null;
     const data = fitInBudget(this.store.eventsAfter(after, limit), MAX_PAGE_OUTPUT_BYTES, (e) =>
-      e.data === undefined ? 0 : utf8Length(e.data),
+      utf8Length(e.data ?? (e.agent === undefined ? '' : JSON.stringify(e.agent))),
     );
     const last = data.at(-1)?.seq ?? after;
     const done = isTerminal(this.record.require()) && last >= this.store.lastSeq();
