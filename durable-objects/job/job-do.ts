@@ -15,10 +15,12 @@ import { AUTH_CACHE_TTL_MS } from '../../worker/db/auth-cache.ts';
 import { upsertJob } from '../../worker/db/jobs.ts';
 import { standingActors } from '../../worker/db/standing.ts';
 import type { JobStatus } from '../../worker/domain/jobs.ts';
-import type { JobRow } from '../../worker/db/schema.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
 import { reportError, type ErrorScope } from '../../worker/lib/sentry.ts';
 import { jobMaxWatchers } from '../../worker/config.ts';
+import { loadBudgetSettings } from '../../worker/lib/prices.ts';
+import { JobCost } from './cost.ts';
+import type { CostSummary } from './ledger.ts';
 import { deadlineAttemptLimit, fitInBudget, isTerminal, retryDelayMs } from './decisions.ts';
 import { mayErase, type EraseResult } from './erase.ts';
 import { JobRecord } from './record.ts';
@@ -26,7 +28,8 @@ import { expireOutput } from './retention.ts';
 import { JobRunner } from './runner.ts';
 import { utf8Length } from './send-budget.ts';
 import { closeQuietly, Watchers } from './sockets.ts';
-import { initialState, toRow, type JobSpec } from './state.ts';
+import { initialState, toRow, type JobSpec, type JobState } from './state.ts';
+import { toView, type JobView } from './view.ts';
 import { JobStorage, type Deadline, type JobEvent } from './storage.ts';
 
 /** Output bytes (UTF-8) in one page of events: pages stay small whatever `limit` asks for. */
@@ -56,19 +59,27 @@ const viewerSchema = z.object({
 
 /** What cancel() did: ended the job now, or found it had already ended. */
 type CancelResult =
-  { canceled: true; previousStatus: JobStatus; job: JobRow } | { canceled: false; job: JobRow };
+  | { canceled: true; previousStatus: JobStatus; job: PricedView }
+  | { canceled: false; job: PricedView };
+
+/** The job as the Job DO answers it, with what it has cost so far (null: prices misconfigured). */
+export type PricedView = JobView & { cost: CostSummary | null };
 
 export class JobDO extends DurableObject<Env> {
   private readonly store: JobStorage;
   private readonly record: JobRecord;
   private readonly runner: JobRunner;
   private readonly watchers: Watchers;
+  private readonly cost: JobCost;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new JobStorage(ctx.storage);
     this.record = new JobRecord(ctx, env, this.store);
     this.runner = new JobRunner(this.record, env);
+    this.cost = new JobCost(this.record, env, (message) => this.stopForBudget(message));
+    this.record.priceWith((state, now) => this.cost.summary(state, now));
+    this.record.onUsageChange(() => this.cost.usageChanged());
     this.watchers = new Watchers(ctx, this.store, () => {
       const state = this.record.state;
       return state !== null && isTerminal(state);
@@ -83,22 +94,23 @@ export class JobDO extends DurableObject<Env> {
    * Accepts the job: persists it, writes its D1 row and schedules the first step; a `waiting`
    * job is held in `queued` until slotGranted(). Idempotent: a second call returns the first job.
    */
-  async create(spec: JobSpec, slot: 'running' | 'waiting' = 'running'): Promise<JobRow> {
+  async create(spec: JobSpec, slot: 'running' | 'waiting' = 'running'): Promise<PricedView> {
     const existing = this.record.state;
-    if (existing) return toRow(existing);
+    if (existing) return this.view(existing);
     const state = initialState(spec, slot === 'waiting');
     this.store.ensureSchema();
     this.store.transaction(() => {
       this.record.save(state);
       this.store.appendEvent('status', spec.createdAt, { status: 'queued' });
       this.store.setDeadline('timeout', spec.createdAt + spec.timeoutSeconds * 1000);
+      this.store.setDeadline('budget', spec.createdAt + this.budgetCheckMs());
       if (state.slotGranted) this.store.setDeadline('advance', Date.now());
     });
     await this.armAlarm();
     // The job is accepted now. If D1 cannot take its row, a `sync` deadline writes it later; the
     // job itself is in this object and runs meanwhile (it can be read, just not yet listed).
     await this.record.mirror(state);
-    return toRow(state);
+    return this.view(state);
   }
 
   /**
@@ -133,7 +145,7 @@ export class JobDO extends DurableObject<Env> {
   async cancel(tenantId: string, actor: string): Promise<CancelResult | null> {
     if (!this.record.ownedBy(tenantId)) return null;
     const before = this.record.require();
-    if (isTerminal(before)) return { canceled: false, job: toRow(before) };
+    if (isTerminal(before)) return { canceled: false, job: this.view(before) };
     this.runner.stop();
     await this.record.finish({
       status: 'canceled',
@@ -141,12 +153,16 @@ export class JobDO extends DurableObject<Env> {
       errorMessage: `Canceled by ${actor}.`,
     });
     await this.armAlarm();
-    return { canceled: true, previousStatus: before.status, job: toRow(this.record.require()) };
+    return {
+      canceled: true,
+      previousStatus: before.status,
+      job: this.view(this.record.require()),
+    };
   }
 
   /** The job as it is now, or null if this object holds no job of `tenantId`. */
-  get(tenantId: string): JobRow | null {
-    return this.record.ownedBy(tenantId) ? toRow(this.record.require()) : null;
+  get(tenantId: string): PricedView | null {
+    return this.record.ownedBy(tenantId) ? this.view(this.record.require()) : null;
   }
 
   /**
@@ -262,6 +278,14 @@ export class JobDO extends DurableObject<Env> {
         log('warn', 'could not check watchers against revocation', errorFields(error));
       });
     }, STANDING_CHECK_MS);
+    // Likewise budgets: a slice of following a command's log must not outlast a reached budget.
+    const pricing = setInterval(() => {
+      const state = this.record.state;
+      if (!state || isTerminal(state)) return;
+      this.cost.check().catch((error: unknown) => {
+        log('warn', 'budget check failed; the next one retries', errorFields(error));
+      });
+    }, this.budgetCheckMs());
     try {
       await this.ctx.storage.setAlarm(Date.now() + ALARM_WATCHDOG_MS);
       const handled = new Set<string>();
@@ -278,6 +302,7 @@ export class JobDO extends DurableObject<Env> {
       this.report(error, 'job alarm');
     } finally {
       clearInterval(checking);
+      clearInterval(pricing);
       await this.armAlarm().catch((error: unknown) => {
         log('error', 'could not re-arm the job alarm', errorFields(error));
       });
@@ -320,6 +345,17 @@ export class JobDO extends DurableObject<Env> {
           break;
         case 'cleanup':
           await this.runner.cleanup();
+          // The sandbox's time is known now: the final ledger (retried until it is written).
+          if (this.record.state?.sandboxDeleted) this.store.setDeadline('ledger', Date.now());
+          break;
+        case 'budget':
+          if (state && !isTerminal(state)) {
+            await this.cost.check();
+            this.store.setDeadline('budget', Date.now() + this.budgetCheckMs());
+          }
+          break;
+        case 'ledger':
+          if (state) await this.cost.check();
           break;
         case 'sync':
           if (state) await upsertJob(this.env.DB, toRow(state));
@@ -368,6 +404,34 @@ export class JobDO extends DurableObject<Env> {
     if (closed > 0)
       log('info', 'closed watchers whose credentials were revoked', { job_id: state.id, closed });
     if (open > 0) this.store.setDeadline('standing', Date.now() + STANDING_CHECK_MS);
+  }
+
+  /** The job with its cost, priced now: while the sandbox exists, its time counts up to now. */
+  private view(state: JobState): PricedView {
+    return { ...toView(state), cost: this.cost.summary(state, Date.now()) };
+  }
+
+  /** Ends the job because a budget was reached, like a cancel: its sandbox is deleted. */
+  private async stopForBudget(message: string): Promise<void> {
+    const state = this.record.state;
+    if (!state || isTerminal(state)) return;
+    this.runner.stop();
+    await this.record.finish({
+      status: 'failed',
+      errorCode: 'budget_exceeded',
+      errorMessage: message,
+    });
+    await this.armAlarm();
+  }
+
+  /** BUDGET_CHECK_SECONDS in milliseconds; its default if the setting is invalid (logged). */
+  private budgetCheckMs(): number {
+    try {
+      return loadBudgetSettings(this.env).checkSeconds * 1000;
+    } catch (error) {
+      log('error', 'invalid budget setting; checking every 10 s', errorFields(error));
+      return 10_000;
+    }
   }
 
   /** Points the single alarm at the earliest deadline. */

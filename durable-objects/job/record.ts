@@ -10,9 +10,13 @@ import { OutputMasker } from './mask.ts';
 import { broadcast, closeAll } from './sockets.ts';
 import { endAgentStdout, readAgentStdout } from './agents/job-output.ts';
 import type { AgentEvent } from './agents/types.ts';
+import type { CostSummary } from './ledger.ts';
 import { toRow, type JobState } from './state.ts';
 import type { EventBody, JobEvent, JobStorage } from './storage.ts';
 import { completePrefix, decodeUtf8, splitOnCharacters } from './utf8.ts';
+
+/** What the job costs as of `now` (cost.ts), or null if it cannot be priced. */
+export type Pricer = (state: JobState, now: number) => CostSummary | null;
 
 /** How a job ends. */
 export type Outcome = Pick<JobState, 'status' | 'errorCode' | 'errorMessage'> & {
@@ -24,6 +28,8 @@ export class JobRecord {
   private readonly ctx: DurableObjectState;
   private readonly env: Env;
   private current: JobState | null;
+  private pricer: Pricer | null = null;
+  private usageListener: (() => void) | null = null;
   /** Masks the secret values of the job's command in its output (set by the runner). */
   private masker = OutputMasker.none;
 
@@ -50,8 +56,20 @@ export class JobRecord {
   }
 
   save(state: JobState): void {
+    const usageChanged = this.current !== null && state.agentUsage !== this.current.agentUsage;
     this.store.putState(state);
     this.current = state;
+    if (usageChanged) this.usageListener?.();
+  }
+
+  /** Prices the job at its end, for its final event (cost.ts). */
+  priceWith(pricer: Pricer): void {
+    this.pricer = pricer;
+  }
+
+  /** Calls `listener` whenever the agent's token counts change (cost.ts checks the budgets). */
+  onUsageChange(listener: () => void): void {
+    this.usageListener = listener;
   }
 
   /** Masks `values` in all output stored from now on (mask.ts); they are kept in memory only. */
@@ -100,7 +118,7 @@ export class JobRecord {
     const state = this.require();
     if (isTerminal(state)) return;
     const now = Date.now();
-    const next: JobState = {
+    let next: JobState = {
       ...state,
       status: outcome.status,
       errorCode: outcome.errorCode,
@@ -109,13 +127,19 @@ export class JobRecord {
       finishedAt: now,
       updatedAt: nextVersion(state, now),
     };
+    // The final event says what the job cost; the sandbox's seconds until it is deleted are
+    // added to the ledger afterwards (cost.ts).
+    const cost = this.pricer?.(next, now) ?? null;
+    if (cost) next = { ...next, costMicroUsd: Math.round(cost.total_usd * 1_000_000) };
     const events = this.store.transaction(() => {
       this.save(next);
       const appended: JobEvent[] = [];
       if (outcome.exitCode !== undefined) {
         appended.push(this.store.appendEvent('exit', now, { exit_code: outcome.exitCode }));
       }
-      appended.push(this.store.appendEvent('status', now, statusBody(next)));
+      appended.push(
+        this.store.appendEvent('status', now, { ...statusBody(next), ...(cost ? { cost } : {}) }),
+      );
       this.store.deleteDeadline('advance');
       this.store.deleteDeadline('timeout');
       this.store.setDeadline('cleanup', now);

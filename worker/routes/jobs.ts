@@ -8,6 +8,8 @@ import { ConfigError } from '../config.ts';
 import { listJobs } from '../db/jobs.ts';
 import type { JobRow } from '../db/schema.ts';
 import type { AgentDetails } from '../../durable-objects/job/view.ts';
+import { summarise, toUsd, type CostSummary } from '../../durable-objects/job/ledger.ts';
+import { jobLedgerLines } from '../db/ledger.ts';
 import type { JobEnv } from '../domain/env.ts';
 import { ApiError } from '../errors.ts';
 import { audit } from '../lib/audit.ts';
@@ -86,7 +88,7 @@ function toAgent(agent: AgentDetails): NonNullable<Job['agent']> {
  * agent job's agent.
  */
 function toJob(
-  row: JobRow & { agent?: AgentDetails | null; env?: JobEnv },
+  row: JobRow & { agent?: AgentDetails | null; cost?: CostSummary | null; env?: JobEnv },
 ): Job {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   const self = `/v1/jobs/${row.id}`;
@@ -108,6 +110,7 @@ function toJob(
     finished_at: iso(row.finishedAt),
     duration_ms: row.finishedAt === null ? null : row.finishedAt - row.createdAt,
     ...(row.env ? { env: toEnvView(row.env) } : {}),
+    cost: row.cost ?? { ...summarise([]), total_usd: toUsd(row.costMicroUsd) },
     links: { self, events: `${self}/events`, stream: `${self}/stream` },
   };
 }
@@ -146,6 +149,7 @@ const createJobRoute = createRoute({
     201: { description: 'Accepted', content: { 'application/json': { schema: JobSchema } } },
     400: problem('Invalid body'),
     401: problem('No valid credentials', authChallenge),
+    402: problem("The tenant's or the project's monthly budget is reached"),
     403: problem('Role too weak', scopeChallenge),
     409: problem('A request with this Idempotency-Key is in flight'),
     413: problem('Body too large'),
@@ -186,7 +190,17 @@ jobRoutes.openapi(listJobsRoute, async (c) => {
     status: query.status,
     projectId: query.project,
   });
-  return c.json({ data: rows.map(toJob), next_cursor: next ? encodeCursor(next) : null }, 200);
+  // Each job's cost from its ledger lines as last written (one query for the page).
+  const lines = await jobLedgerLines(
+    c.env.DB,
+    c.var.caller.tenantId,
+    rows.map((row) => row.id),
+  );
+  const data = rows.map((row) => {
+    const own = lines.filter((line) => line.jobId === row.id);
+    return toJob({ ...row, cost: own.length > 0 ? summarise(own) : null });
+  });
+  return c.json({ data, next_cursor: next ? encodeCursor(next) : null }, 200);
 });
 
 const getJob = createRoute({

@@ -205,7 +205,9 @@ export const JobSchema = z
     status: JobStatusSchema,
     repo: z.object({ url: z.string(), ref: z.string().nullable() }),
     kind: z.enum(jobKinds).openapi({ description: '`command` or `agent`.' }),
-    command: z.string().openapi({ description: "The shell command; for an agent, the CLI's line." }),
+    command: z
+      .string()
+      .openapi({ description: "The shell command; for an agent, the CLI's line." }),
     agent: AgentJobSchema.optional().openapi({
       description: 'An agent job read one by one (GET /v1/jobs/{id}, not lists): its agent.',
     }),
@@ -220,6 +222,7 @@ export const JobSchema = z
     finished_at: timestamp,
     duration_ms: z.number().int().nullable().openapi({ description: 'From creation to the end.' }),
     env: JobEnvViewSchema.optional(),
+    cost: JobCostSchema,
     links: z.object({ self: z.string(), events: z.string(), stream: z.string() }),
   })
   .openapi('Job');

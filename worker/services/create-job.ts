@@ -23,6 +23,7 @@ import { afterAccept } from './after-accept.ts';
 import { agentCommand, agentSecretRefs, agentSpecOf, requireAgentSecrets } from './agent-job.ts';
 import { requireEnvSecrets } from './job-env.ts';
 import { jobProject } from './job-project.ts';
+import { reserveBudget } from './job-budget.ts';
 
 /** Idempotency keys: 1 to 255 visible ASCII characters (a UUID is typical). */
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -119,6 +120,20 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
   let row: JobRow;
   let slot: 'running' | 'waiting';
   try {
+    // 402 if the tenant's or the project's budget is reached; else the job's share is reserved.
+    await reserveBudget(
+      c.env,
+      {
+        id,
+        tenantId: caller.tenantId,
+        projectId: project.id,
+        createdAt: now,
+        timeoutSeconds,
+        sandboxShape,
+        agent: body.agent ? { maxBudgetUsd: body.agent.max_budget_usd ?? null } : null,
+      },
+      project.monthlyBudgetMicroUsd,
+    );
     const acquired = await tenant.acquire(id, config.tenantMaxRunningJobs, body.queue ?? false);
     if (acquired === 'deleted') {
       // This request was authenticated just before its tenant's deletion began.
