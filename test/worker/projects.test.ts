@@ -299,6 +299,22 @@ describe('listing', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('documents every projects route and the sandbox shape', async () => {
+    const doc = z
+      .object({
+        paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+        components: z.object({ schemas: z.record(z.string(), z.unknown()) }),
+      })
+      .parse(await (await api('/openapi.json', null)).json());
+    expect(Object.keys(doc.paths['/v1/projects'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/v1/projects/{id}'] ?? {}).sort()).toEqual(['get', 'patch']);
+    for (const name of ['Project', 'ProjectSandbox', 'SandboxShape', 'NetworkPolicy']) {
+      expect(doc.components.schemas).toHaveProperty(name);
+    }
+  });
+});
+
 describe('jobs and projects', () => {
   it('puts a job in the project it names, and filters the job list by project', async () => {
     const { apiKey } = await newTenant('admin');
