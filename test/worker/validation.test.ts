@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createApp } from '../../worker/app.ts';
+import { createApp, MAX_BODY_BYTES } from '../../worker/app.ts';
 import { api, createJob, newTenant } from './helpers.ts';
 
 const problemSchema = z.object({
@@ -90,7 +90,7 @@ describe('POST /v1/jobs bodies', () => {
   });
 
   it('rejects an oversized body with 413', async () => {
-    const body = JSON.stringify({ ...valid(), command: 'x'.repeat(70_000) });
+    const body = JSON.stringify({ ...valid(), command: 'x'.repeat(MAX_BODY_BYTES + 1024) });
     await expectProblem(await post(body), 413, 'payload_too_large');
   });
 

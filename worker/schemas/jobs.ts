@@ -118,14 +118,11 @@ export const CreateJobBodySchema = z
     }),
     env: JobEnvBodySchema.optional(),
   })
-  .superRefine((body, ctx) => {
-    if ((body.command === undefined) === (body.agent === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [body.command === undefined ? 'command' : 'agent'],
-        message: 'give exactly one of `command` (a shell command) and `agent` (a coding agent)',
-      });
-    }
+  .refine((body) => (body.command === undefined) !== (body.agent === undefined), {
+    path: ['command'],
+    message: 'give exactly one of `command` (a shell command) and `agent` (a coding agent)',
+    // Also when other fields are wrong, so that one answer names every problem.
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
   })
   .openapi('CreateJob');
 
