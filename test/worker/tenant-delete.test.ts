@@ -53,7 +53,15 @@ function deleteTenant(apiKey: string, body?: unknown): Promise<Response> {
 
 /** Rows of each table that belong to `tenantId`. */
 async function rowsOf(tenantId: string): Promise<Record<string, number>> {
-  const tables = ['api_keys', 'memberships', 'jobs', 'idempotency_keys', 'audit_log', 'projects'];
+  const tables = [
+    'api_keys',
+    'memberships',
+    'jobs',
+    'idempotency_keys',
+    'audit_log',
+    'projects',
+    'secrets',
+  ];
   const counts: Record<string, number> = {};
   for (const table of tables) {
     const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = ?`)
@@ -71,6 +79,7 @@ const erased = {
   idempotency_keys: 0,
   audit_log: 1,
   projects: 0,
+  secrets: 0,
 };
 
 async function auditOf(tenantId: string) {
@@ -153,6 +162,11 @@ describe('DELETE /v1/tenant', () => {
         timeout: 20_000,
       })
       .toBe(true);
+    const secret = await api('/v1/secrets/DELETED_WITH_TENANT', apiKey, {
+      method: 'PUT',
+      body: JSON.stringify({ value: 'a value to forget' }),
+    });
+    expect(secret.status).toBe(201);
     const other = await newTenant('owner');
     const untouched = await createJob(other.apiKey, { repo, command: 'true' });
     await waitForEnd(other.apiKey, untouched.id);
@@ -181,6 +195,8 @@ describe('DELETE /v1/tenant', () => {
     expect(await statusWith(apiKey)).toBe(401);
     expect(await statusWith(viewer)).toBe(401);
     await expectProblem(await asUser(tenantId, 'person-1', 'GET', '/v1/jobs'), 401, 'unauthorized');
+    // Secret values go at once too, with the tombstone.
+    expect((await rowsOf(tenantId)).secrets).toBe(0);
 
     await eventually(
       async () => JSON.stringify(await rowsOf(tenantId)) === JSON.stringify(erased),

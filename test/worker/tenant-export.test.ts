@@ -33,6 +33,15 @@ const exportSchema = z.strictObject({
     }),
   ),
   idempotency_keys: z.array(rowSchema),
+  // Names and dates only: neither the value nor its ciphertext.
+  secrets: z.array(
+    z.strictObject({
+      name: z.string(),
+      created_by: z.string().nullable(),
+      created_at: z.number(),
+      updated_at: z.number(),
+    }),
+  ),
   audit_log: z.array(z.looseObject({ id: z.string(), action: z.string() })),
 });
 
@@ -82,6 +91,11 @@ describe('GET /v1/tenant/export', () => {
     expect(res.status).toBe(201);
     const second = z.object({ id: z.string() }).parse(await res.json());
     await waitForEnd(apiKey, second.id);
+    const put = await api('/v1/secrets/EXPORTED', apiKey, {
+      method: 'PUT',
+      body: JSON.stringify({ value: 'exported-secret-value' }),
+    });
+    expect(put.status).toBe(201);
 
     const { res: answer, text, doc } = await exportOf(apiKey);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
@@ -121,6 +135,8 @@ describe('GET /v1/tenant/export', () => {
     expect(doc.idempotency_keys).toEqual([
       expect.objectContaining({ key: idem, job_id: second.id, state: 'done' }),
     ]);
+    expect(doc.secrets.map((s) => s.name)).toEqual(['EXPORTED']);
+    expect(text).not.toContain('exported-secret-value');
     // The export itself is audited before its first byte, so it is in its own log.
     expect(doc.audit_log[0]?.action).toBe('tenant.export');
     expect(doc.audit_log.map((e) => e.action)).toContain('job.create');

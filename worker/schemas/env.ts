@@ -14,11 +14,9 @@ const LiteralSchema = z
   )
   .refine((s) => !s.includes('\0'), 'must not contain NUL characters');
 
-const SecretRefSchema = z
-  .strictObject({ secret: EnvNameSchema })
-  .openapi({
-    description: 'The value of the tenant secret of this name (PUT /v1/secrets/{name}).',
-  });
+const SecretRefSchema = z.strictObject({ secret: EnvNameSchema }).openapi({
+  description: 'The value of the tenant secret of this name (PUT /v1/secrets/{name}).',
+});
 
 export const JobEnvBodySchema = z
   .record(EnvNameSchema, z.union([LiteralSchema, SecretRefSchema]))
@@ -52,7 +50,7 @@ export const JobEnvViewSchema = z
   )
   .openapi('JobEnvVariables', {
     description:
-      'The variables of the job`s env, by name. Values are never shown, not even literal ones; a variable from a secret names the secret. Present when the job is read one at a time (not in lists).',
+      "The variables of the job's env, by name. Values are never shown, not even literal ones; a variable from a secret names the secret. Present when the job is read one at a time (not in lists).",
   });
 
 export type JobEnvView = z.infer<typeof JobEnvViewSchema>;
