@@ -12,12 +12,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const omniDir = `${root}.omni`;
 const port = Number(process.env.PORT ?? 8787);
 const daytonaPort = Number(process.env.LOCAL_DAYTONA_PORT ?? 3986);
+// Agent jobs call the Anthropic API at ANTHROPIC_BASE_URL if it is set (a gateway, a local
+// stand-in), else Anthropic's own endpoint (docs/agents.md).
+const anthropicBaseUrl = process.env.ANTHROPIC_BASE_URL ?? '';
 
 console.log('Starting local-daytona, local D1 and wrangler dev…');
 const stack = await startDevStack({
   port,
   daytonaPort,
   persistTo: `${root}.wrangler/state`,
+  vars: anthropicBaseUrl ? { ANTHROPIC_BASE_URL: anthropicBaseUrl } : {},
   onOutput: (line) => {
     // Request logs and job logs are JSON lines; show them as they come.
     if (line.startsWith('{')) console.log(line);
@@ -33,6 +37,10 @@ await writeFile(
 );
 
 const body = JSON.stringify({ repo: { url: repo.url }, command: 'ls -la && ./count.sh 3' });
+const agentBody = JSON.stringify({
+  repo: { url: repo.url },
+  agent: { prompt: 'Summarise README.md' },
+});
 console.log(`
 Omni is running at ${stack.url}
   API docs:        ${stack.url}/docs
@@ -45,6 +53,14 @@ Try it:
     -H 'Authorization: Bearer ${stack.apiKey}' -H 'Content-Type: application/json' \\
     -d '${body}'
   curl -s ${stack.url}/v1/jobs -H 'Authorization: Bearer ${stack.apiKey}'
+
+An agent job (Claude Code, API at ${anthropicBaseUrl || "Anthropic's default endpoint"}) needs the key first:
+  curl -s -X PUT ${stack.url}/v1/secrets/ANTHROPIC_API_KEY \
+    -H 'Authorization: Bearer ${stack.apiKey}' -H 'Content-Type: application/json' \
+    -d '{"value":"sk-ant-…"}'
+  curl -s -X POST ${stack.url}/v1/jobs \
+    -H 'Authorization: Bearer ${stack.apiKey}' -H 'Content-Type: application/json' \
+    -d '${agentBody}'
 
 Press Ctrl-C to stop.`);
 
