@@ -61,6 +61,13 @@ describe('GET /health/ready', () => {
     expectNoSecrets(text);
   });
 
+  it('is in the OpenAPI document', async () => {
+    const doc = z
+      .object({ paths: z.record(z.string(), z.unknown()) })
+      .parse(await (await api('/openapi.json', null)).json());
+    expect(Object.keys(doc.paths)).toContain('/health/ready');
+  });
+
   it('reports the version the deploy set in OMNI_VERSION', async () => {
     const res = await ready({ ...env, OMNI_VERSION: '0123abc' });
     expect(res.status).toBe(200);

@@ -68,7 +68,9 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
     log('error', 'request failed', { ...scope, ...errorFields(error) });
     // Unexpected errors only: a 503 for a bad setting or a 504 timeout is logged, not a bug.
     if (apiError.code === 'internal') {
-      reportError(c.env, error, { where: 'request', ...scope }, waitUntilOf(c));
+      // A JWT subject may be an email address: Sentry gets only API key actors.
+      const user_id = caller?.grant.kind === 'key' ? caller.actor : undefined;
+      reportError(c.env, error, { where: 'request', ...scope, user_id }, waitUntilOf(c));
     }
   }
   const response = problemResponse(apiError, c.req.path, requestId);
