@@ -67,15 +67,20 @@ async function getJob(apiKey: string, id: string): Promise<Job> {
   return JobSchema.parse(await res.json());
 }
 
-/** The job once its sandbox is deleted and its final ledger is in D1. */
+/**
+ * The job once its sandbox is deleted (its cost is final then) and its ledger lines in D1 add up
+ * to that cost.
+ */
 async function settled(apiKey: string, id: string): Promise<Job> {
   return until(async () => {
     if ((await sandboxesOf(id)).length > 0) return undefined;
     const job = await getJob(apiKey, id);
-    const row = await env.DB.prepare('SELECT cost_micro_usd AS cost FROM jobs WHERE id = ?')
+    const row = await env.DB.prepare(
+      'SELECT SUM(cost_micro_usd) AS cost FROM usage_ledger WHERE job_id = ?',
+    )
       .bind(id)
-      .first<{ cost: number }>();
-    return row && row.cost === Math.round(job.cost.total_usd * 1e6) ? job : undefined;
+      .first<{ cost: number | null }>();
+    return (row?.cost ?? 0) === Math.round(job.cost.total_usd * 1e6) ? job : undefined;
   });
 }
 
@@ -182,12 +187,17 @@ describe('a running job over a budget', () => {
     const events = await allEvents(apiKey, job.id);
     const last = events.filter((e) => e.type === 'status').at(-1);
     expect(last).toMatchObject({ status: 'failed', cost: { price_table: 'test-prices' } });
-    // The tenant's spend is the job's cost.
-    const budgets = BudgetsSchema.parse(await (await api('/v1/budgets', apiKey)).json());
-    expect(budgets.budgets).toEqual([
-      expect.objectContaining({ scope: 'tenant', limit_usd: limitUsd, reserved_usd: 0 }),
-    ]);
-    expect(budgets.budgets[0]?.spend_usd).toBeCloseTo(final.cost.total_usd, 6);
+    // The tenant's spend becomes the job's final cost, and its reservation is released.
+    const tenantBudget = await until(async () => {
+      const page = BudgetsSchema.parse(await (await api('/v1/budgets', apiKey)).json());
+      const tenant = page.budgets[0];
+      return tenant &&
+        Math.abs(tenant.spend_usd - final.cost.total_usd) < 1e-9 &&
+        tenant.reserved_usd === 0
+        ? tenant
+        : undefined;
+    });
+    expect(tenantBudget).toMatchObject({ scope: 'tenant', id: tenantId, limit_usd: limitUsd });
   });
 
   it('is stopped by tokens, and by its own max_budget_usd', async () => {
@@ -285,13 +295,16 @@ describe('a running job over a budget', () => {
     expect(total).toBeLessThan(
       limitUsd + jobs.length * SANDBOX_USD_PER_SECOND * (CHECK_SECONDS + 10),
     );
-    // The TenantDO's spend is exactly the sum of the jobs' final costs.
+    // Once every job has reported its final cost and returned its slot, the TenantDO's spend is
+    // exactly the sum of the jobs' final costs and nothing is reserved any more.
     const budgets = await until(async () => {
       const page = BudgetsSchema.parse(await (await api('/v1/budgets', apiKey)).json());
-      const spend = page.budgets[0]?.spend_usd ?? 0;
-      return Math.abs(spend - total) < 1e-9 ? page : undefined;
+      const tenant = page.budgets[0];
+      return tenant && Math.abs(tenant.spend_usd - total) < 1e-9 && tenant.reserved_usd === 0
+        ? tenant
+        : undefined;
     });
-    expect(budgets.budgets[0]?.reserved_usd).toBe(0);
+    expect(budgets).toMatchObject({ scope: 'tenant', limit_usd: limitUsd });
     // Whatever is created now is refused: the spend has reached the budget.
     const res = await api('/v1/jobs', apiKey, {
       method: 'POST',
