@@ -126,6 +126,8 @@ export class JobRecord {
       exitCode: outcome.exitCode ?? null,
       finishedAt: now,
       updatedAt: nextVersion(state, now),
+      // No output is stored from now on, so the secrets to mask in it are not needed either.
+      envSealed: {},
     };
     // The final event says what the job cost; the sandbox's seconds until it is deleted are
     // added to the ledger afterwards (cost.ts).

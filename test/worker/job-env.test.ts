@@ -145,6 +145,13 @@ describe('job env', () => {
     expect(answer).not.toContain(literal);
     expect(await allOfD1()).not.toContain(secret);
     expect(await allOfJobStorage(job.id)).not.toContain(secret);
+    // Once the job has ended, the Job DO keeps not even the encrypted value.
+    const ciphertext = await env.DB.prepare(
+      "SELECT ciphertext FROM secrets WHERE tenant_id = ? AND name = 'MY_SECRET'",
+    )
+      .bind(tenantId)
+      .first('ciphertext');
+    expect(await allOfJobStorage(job.id)).not.toContain(z.string().parse(ciphertext));
   });
 
   it('masks a secret the command prints in two pieces', async () => {
@@ -210,6 +217,22 @@ describe('POST /v1/jobs with env', () => {
     );
     expect(problem.detail).toContain('NOT_THERE');
     expect(problem.errors).toEqual([{ path: 'env.TOKEN', message: 'no secret named NOT_THERE' }]);
+  });
+
+  it('answers 503 naming the setting when secrets cannot be decrypted', async () => {
+    await putSecret('NEEDS_KEYS', 'needs-keys-value');
+    const { createApp } = await import('../../worker/app.ts');
+    const res = await createApp().fetch(
+      new Request('https://omni.test/v1/jobs', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body({ T: { secret: 'NEEDS_KEYS' } })),
+      }),
+      { ...env, SECRETS_KEY_ID: '' },
+      { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} },
+    );
+    const problem = await expectProblem(res, 503, 'misconfigured');
+    expect(problem.detail).toContain('SECRETS_KEY_ID');
   });
 
   it('refuses a secret of another tenant', async () => {

@@ -4,6 +4,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../../worker/app.ts';
 import { SecretListSchema, SecretSchema } from '../../worker/schemas/secrets.ts';
 import { addKey, api, newTenant } from './helpers.ts';
 import { auditEntries, expectProblem, send } from './identity-helpers.ts';
@@ -87,18 +88,18 @@ describe('PUT /v1/secrets/{name}', () => {
     );
   });
 
-  it('refuses a value over 60 KiB (400), or a body over 64 KiB (413)', async () => {
+  it('refuses a value over 64 KiB (400), or a body over the request limit (413)', async () => {
     await expectProblem(
-      await send('PUT', '/v1/secrets/BIG', admin, { value: 'x'.repeat(60 * 1024 + 1) }),
+      await send('PUT', '/v1/secrets/BIG', admin, { value: 'x'.repeat(64 * 1024 + 1) }),
       400,
       'invalid_request',
     );
     await expectProblem(
-      await send('PUT', '/v1/secrets/BIG', admin, { value: 'x'.repeat(64 * 1024) }),
+      await send('PUT', '/v1/secrets/BIG', admin, { value: 'x'.repeat(MAX_BODY_BYTES) }),
       413,
       'payload_too_large',
     );
-    await put(admin, 'BIG', 'x'.repeat(60 * 1024), 201);
+    await put(admin, 'BIG', 'x'.repeat(64 * 1024), 201);
   });
 
   it('answers 503 naming the setting when SECRETS_KEYS is missing', async () => {

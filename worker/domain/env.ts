@@ -15,8 +15,8 @@ export const MAX_ENV_ENTRIES = 64;
 /** The largest literal value of a variable, in UTF-8 bytes. */
 export const MAX_ENV_LITERAL_BYTES = 16 * 1024;
 
-/** The largest secret value, in UTF-8 bytes (the request body limit is 64 KiB). */
-export const MAX_SECRET_BYTES = 60 * 1024;
+/** The largest secret value, in UTF-8 bytes. */
+export const MAX_SECRET_BYTES = 64 * 1024;
 
 /** One variable of a job's environment: a literal value, or the name of a tenant's secret. */
 export type EnvValue = string | { secret: string };

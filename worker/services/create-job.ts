@@ -66,7 +66,7 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
   }
 
   const env = body.env ?? {};
-  await requireEnvSecrets(c.env.DB, caller.tenantId, env);
+  await requireEnvSecrets(c.env.DB, caller.tenantId, env, c.env);
   // An agent job runs the agent CLI: the secrets it needs (its API key, unless `env` names one
   // for it) must exist now too, not fail the job in its sandbox later.
   const agent = body.agent ? agentSpecOf(body.agent) : null;
