@@ -4,13 +4,21 @@
  * id; nothing at all is sent without a DSN. The reporter the Durable Objects call is checked
  * directly, with a job's ids.
  */
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { deadlineAttemptLimit } from '../../durable-objects/job/decisions.ts';
+import { JobStorage } from '../../durable-objects/job/storage.ts';
 import { createApp } from '../../worker/app.ts';
 import { scrubText } from '../../worker/lib/scrub.ts';
 import { reportError } from '../../worker/lib/sentry.ts';
+import { addFaults, newJobId, removeFaults, startJob, waitForStatus } from './faults.ts';
 import { newTenant } from './helpers.ts';
 
 /** A project number of its own, so the test reads only its own envelopes. */
@@ -97,6 +105,44 @@ describe('errors to Sentry', () => {
     await res.body?.cancel();
     expect(res.status).toBe(500);
     expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it('reports a Job DO deadline that gave up, with the job ids', async () => {
+    const { tenantId } = await newTenant('member');
+    const { id, sandbox } = newJobId();
+    const project = newProject();
+    // The sandbox cannot be deleted: the cleanup deadline fails until it gives up.
+    const faults = await addFaults({
+      action: 'fail',
+      method: 'DELETE',
+      path: '/api/sandbox/:id',
+      sandbox,
+      status: 500,
+    });
+    try {
+      await startJob(id, tenantId, 'true');
+      await waitForStatus(id, tenantId, (s) => s === 'succeeded');
+      const stub = env.JOB.getByName(id);
+      await runInDurableObject(stub, (instance, state) => {
+        // This instance's bindings, with a DSN: the alarm below reports through them.
+        Reflect.set(instance, 'env', { ...env, SENTRY_DSN: dsnOf(project) });
+        const limit = deadlineAttemptLimit('cleanup') ?? 1;
+        new JobStorage(state.storage).setDeadline('cleanup', Date.now(), limit - 1);
+      });
+      await runDurableObjectAlarm(stub);
+      const [envelope = ''] = await envelopesOf(project);
+      for (const text of [id, tenantId, 'job deadline', 'cleanup']) {
+        expect(envelope).toContain(text);
+      }
+      expect(envelope).not.toContain(env.DAYTONA_API_KEY);
+    } finally {
+      await removeFaults(faults);
+      const res = await fetch(`${env.DAYTONA_API_URL}/sandbox/${sandbox}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${env.DAYTONA_API_KEY}` },
+      });
+      await res.body?.cancel();
+    }
   });
 
   it('reports a Durable Object failure with the job ids, scrubbed', async () => {
