@@ -38,7 +38,14 @@ const configSchema = z.object({
   ANTHROPIC_BASE_URL: z.string().trim().default(''),
   // Sandbox shapes (docs/projects.md): the defaults must be the size DAYTONA_SNAPSHOT was
   // registered with; DAYTONA_IMAGE (optional) is what sandboxes of other sizes are created from.
-  DAYTONA_IMAGE: z.string().trim().default(''),
+  DAYTONA_IMAGE: z
+    .string()
+    .trim()
+    .refine(
+      (image) => image === '' || pinnedImage(image),
+      'must name an image by a tag (not latest, lts or stable) or a digest, as Daytona requires',
+    )
+    .default(''),
   SANDBOX_DEFAULT_CPU: positiveInt.default(2),
   SANDBOX_DEFAULT_MEMORY_GIB: positiveInt.default(4),
   SANDBOX_DEFAULT_DISK_GIB: positiveInt.default(8),
@@ -50,6 +57,13 @@ const configSchema = z.object({
   SANDBOX_AUTO_DELETE_MINUTES: nonNegativeInt.default(0),
   SANDBOX_MAX_AUTO_DELETE_MINUTES: nonNegativeInt.default(60),
 });
+
+/** True if `image` has a digest, or a tag that Daytona accepts (it refuses floating ones). */
+function pinnedImage(image: string): boolean {
+  if (image.includes('@')) return /@sha256:[0-9a-f]{64}$/.test(image);
+  const tag = /:([\w][\w.-]{0,127})$/.exec(image.slice(image.lastIndexOf('/') + 1))?.[1];
+  return tag !== undefined && !['latest', 'lts', 'stable'].includes(tag);
+}
 
 /** The parsed, typed configuration. */
 export interface Config {

@@ -205,6 +205,12 @@ describe("the operator's limits", () => {
     expect(() => loadConfig({ ...env, SANDBOX_AUTO_STOP_MINUTES: '0' })).toThrow(
       /SANDBOX_AUTO_STOP_MINUTES/,
     );
+    for (const image of ['node', 'node:latest', 'ghcr.io/acme/sandbox:stable', 'x@sha256:12']) {
+      expect(() => loadConfig({ ...env, DAYTONA_IMAGE: image })).toThrow(/DAYTONA_IMAGE/);
+    }
+    for (const image of ['node:24.21.0-bookworm-slim', `ghcr.io/a/b@sha256:${'a'.repeat(64)}`]) {
+      expect(loadConfig({ ...env, DAYTONA_IMAGE: image }).sandbox.image).toBe(image);
+    }
   });
 });
 
