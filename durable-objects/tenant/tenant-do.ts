@@ -117,7 +117,8 @@ export class TenantDO extends DurableObject<Env> {
     tenant: { limitMicroUsd: number | null; spendMicroUsd: number; reservedMicroUsd: number };
     projects: BudgetState[];
   } {
-    this.budgets.rememberTenant(tenantId);
+    // A deleted tenant's book stays empty (its deletion erased it).
+    if (!this.deletion.request()) this.budgets.rememberTenant(tenantId);
     return {
       tenant: { limitMicroUsd: this.budgets.tenantLimit(), ...this.budgets.costs(month, null) },
       projects: this.budgets.projectStatus(month, projects),

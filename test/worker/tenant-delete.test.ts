@@ -61,6 +61,8 @@ async function rowsOf(tenantId: string): Promise<Record<string, number>> {
     'audit_log',
     'projects',
     'secrets',
+    'usage_ledger',
+    'budget_notices',
   ];
   const counts: Record<string, number> = {};
   for (const table of tables) {
@@ -80,6 +82,8 @@ const erased = {
   audit_log: 1,
   projects: 0,
   secrets: 0,
+  usage_ledger: 0,
+  budget_notices: 0,
 };
 
 async function auditOf(tenantId: string) {
@@ -167,9 +171,23 @@ describe('DELETE /v1/tenant', () => {
       body: JSON.stringify({ value: 'a value to forget' }),
     });
     expect(secret.status).toBe(201);
+    // A budget notice and ledger lines (of the finished job) go with the tenant too.
+    await env.TENANT.getByName(tenantId).setTenantBudget(tenantId, 1_000_000);
+    await env.TENANT.getByName(tenantId).reportCost(tenantId, {
+      jobId: 'job_notice',
+      projectId: null,
+      month: new Date().toISOString().slice(0, 7),
+      totalMicroUsd: 900_000,
+    });
+    const ledgerLines = (id: string) =>
+      env.DB.prepare('SELECT COUNT(*) AS n FROM usage_ledger WHERE job_id = ?').bind(id).first('n');
+    await expect.poll(() => ledgerLines(finished.id)).toBe(1);
+    expect((await rowsOf(tenantId)).budget_notices).toBe(2);
     const other = await newTenant('owner');
     const untouched = await createJob(other.apiKey, { repo, command: 'true' });
     await waitForEnd(other.apiKey, untouched.id);
+    // Its final ledger line is written once its sandbox is deleted: wait for it before counting.
+    await expect.poll(() => ledgerLines(untouched.id)).toBe(1);
     const otherRows = await rowsOf(other.tenantId);
     expect((await asUser(tenantId, 'person-1', 'GET', '/v1/jobs')).status).toBe(200);
     const ownerKeyId = await keyIdOf(apiKey);
@@ -231,6 +249,13 @@ describe('DELETE /v1/tenant', () => {
       .bind(tenantId)
       .first('deleted_at');
     expect(tombstone).toBe(Date.parse(answer.requested_at));
+    // Nor is its budget book kept in its TenantDO.
+    await expect
+      .poll(async () => {
+        const status = await env.TENANT.getByName(tenantId).budgetStatus(tenantId, '', []);
+        return status.tenant.limitMicroUsd;
+      })
+      .toBeNull();
     // No new job can take a slot of the deleted tenant.
     expect(await env.TENANT.getByName(tenantId).acquire('job_late', 10, false)).toBe('deleted');
 

@@ -42,6 +42,11 @@ const exportSchema = z.strictObject({
       updated_at: z.number(),
     }),
   ),
+  usage_ledger: z.array(
+    z.looseObject({ job_id: z.string(), item: z.string(), cost_micro_usd: z.number() }),
+  ),
+  budget_notices: z.array(z.looseObject({ scope: z.string(), threshold: z.number() })),
+  tenant_budget: z.strictObject({ monthly_budget_micro_usd: z.number().nullable() }),
   audit_log: z.array(z.looseObject({ id: z.string(), action: z.string() })),
 });
 
@@ -96,6 +101,26 @@ describe('GET /v1/tenant/export', () => {
       body: JSON.stringify({ value: 'exported-secret-value' }),
     });
     expect(put.status).toBe(201);
+    // A budget and a notice: the TenantDO records the notice and writes it to D1.
+    const budget = await api('/v1/budgets/tenant', apiKey, {
+      method: 'PUT',
+      body: JSON.stringify({ monthly_budget_usd: 1000 }),
+    });
+    expect(budget.status).toBe(200);
+    await env.TENANT.getByName(tenantId).reportCost(tenantId, {
+      jobId: 'job_exported_notice',
+      projectId: null,
+      month: new Date().toISOString().slice(0, 7),
+      totalMicroUsd: 850_000_000,
+    });
+    // The first job's ledger: its sandbox line, written once the sandbox is deleted.
+    await expect
+      .poll(async () =>
+        env.DB.prepare('SELECT COUNT(*) AS n FROM usage_ledger WHERE job_id = ?')
+          .bind(jobId)
+          .first('n'),
+      )
+      .toBe(1);
 
     const { res: answer, text, doc } = await exportOf(apiKey);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
@@ -137,6 +162,13 @@ describe('GET /v1/tenant/export', () => {
     ]);
     expect(doc.secrets.map((s) => s.name)).toEqual(['EXPORTED']);
     expect(text).not.toContain('exported-secret-value');
+    expect(doc.usage_ledger).toContainEqual(
+      expect.objectContaining({ job_id: jobId, item: 'sandbox', tenant_id: tenantId }),
+    );
+    expect(doc.budget_notices).toEqual([
+      expect.objectContaining({ scope: 'tenant', scope_id: tenantId, threshold: 80 }),
+    ]);
+    expect(doc.tenant_budget).toEqual({ monthly_budget_micro_usd: 1_000_000_000 });
     // The export itself is audited before its first byte, so it is in its own log.
     expect(doc.audit_log[0]?.action).toBe('tenant.export');
     expect(doc.audit_log.map((e) => e.action)).toContain('job.create');
