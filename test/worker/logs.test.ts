@@ -2,12 +2,13 @@
  * Logs: one JSON line per request and per job transition, with the ids an operator filters by,
  * and no credential, token or secret value in whatever is logged. LOG_LEVEL drops the lines
  * below it. The job run uses an API key, a JWT, a stream token and a tenant secret in its env;
- * agent jobs (whose prompt must not be logged either) are not run here yet.
+ * an agent job (the real CLI against the Anthropic stand-in) brings a prompt and an API key.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env, withEnv } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
 import { createApp } from '../../worker/app.ts';
 import { log } from '../../worker/lib/log.ts';
 import { api, createJob, newTenant, waitForEnd } from './helpers.ts';
@@ -120,6 +121,31 @@ describe('log lines', () => {
     expect(written.length).toBeGreaterThan(0);
     for (const text of written) {
       for (const secret of secrets) expect(text).not.toContain(secret);
+    }
+  });
+});
+
+describe('an agent job', () => {
+  it('logs neither its prompt nor its Anthropic key', async () => {
+    const { apiKey } = await newTenant('owner');
+    const anthropicKey = `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`;
+    const put = await api('/v1/secrets/ANTHROPIC_API_KEY', apiKey, {
+      method: 'PUT',
+      body: JSON.stringify({ value: anthropicKey }),
+    });
+    expect(put.status, await put.text()).toBe(201);
+    const prompt = `Read the README. prompt-marker-${crypto.randomUUID()}`;
+    const job = await createJob(apiKey, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      agent: { prompt },
+    });
+    expect((await waitForEnd(apiKey, job.id)).status).toBe('succeeded');
+
+    const own = lines().filter((l) => l['job_id'] === job.id);
+    expect(own.some((l) => l.msg === 'job finished')).toBe(true);
+    for (const text of written) {
+      expect(text).not.toContain(anthropicKey);
+      expect(text).not.toContain('prompt-marker-');
     }
   });
 });
