@@ -121,6 +121,28 @@ describe('agent jobs', () => {
       cache_write_tokens: sent?.cacheWrite,
     });
     expect(ended.agent?.usage['claude-sonnet-4-5']?.reported_cost_usd).toBeGreaterThan(0);
+
+    // The ledger prices those tokens with the configured table (vitest.config.ts: claude-sonnet
+    // at $3 / $15 / $3.75 / $0.30 per million input / output / cache-write / cache-read tokens).
+    const expected = sent
+      ? sent.input * 3 + sent.output * 15 + sent.cacheWrite * 3.75 + sent.cacheRead * 0.3
+      : NaN;
+    await expect
+      .poll(async () =>
+        env.DB.prepare(
+          "SELECT cost_micro_usd AS cost, price_table AS prices FROM usage_ledger WHERE job_id = ? AND item = 'llm' AND model = 'claude-sonnet-4-5'",
+        )
+          .bind(job.id)
+          .first(),
+      )
+      .toEqual({ cost: Math.round(expected), prices: 'test-prices' });
+    const priced = z
+      .object({ cost: z.object({ llm_usd: z.number(), input_tokens: z.number() }) })
+      .parse(await (await api(`/v1/jobs/${job.id}`, tenantOwner)).json());
+    expect(priced.cost.input_tokens).toBe(
+      Object.values(seen.usage).reduce((sum, u) => sum + u.input, 0),
+    );
+    expect(priced.cost.llm_usd).toBeGreaterThanOrEqual(Math.round(expected) / 1e6);
   });
 
   it('ends a job whose key is refused at the first retry, as agent_api_error', async () => {
