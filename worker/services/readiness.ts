@@ -142,7 +142,7 @@ export function checkDaytona(
       const daytona = daytonaSettings(env);
       const base = daytona.apiUrl.replace(/\/+$/, '');
       const res = await fetch(`${base}/sandbox/${DAYTONA_PROBE_SANDBOX}`, {
-        headers: { authorization: `Bearer ${daytona.apiKey}`, 'x-daytona-target': daytona.target },
+        headers: { authorization: `Bearer ${daytona.apiKey}` },
         signal,
       }).catch((error: unknown) => {
         if (signal.aborted) throw error; // bounded() reports the timeout
