@@ -113,7 +113,8 @@ export class LogFollower {
     this.seen[stream] += piece.bytes.length;
     this.lastPieceAt = Date.now();
     const state = this.record.require();
-    if (state.outputTruncated) return;
+    // Past the output cap only an agent's stdout is still read (for its result; record.ts).
+    if (state.outputTruncated && (stream !== 'stdout' || state.agentRun === null)) return;
     const stored = stream === 'stdout' ? state.stdoutBytes : state.stderrBytes;
     // Positions before `stored` are stored; the pending bytes follow them.
     const from = Math.max(0, stored + this.pending[stream].length - start);

@@ -181,7 +181,8 @@ export class JobRecord {
    */
   storeOutput(stream: 'stdout' | 'stderr', raw: Uint8Array, final = false): number {
     const state = this.require();
-    if (isTerminal(state) || state.outputTruncated || raw.length === 0) return raw.length;
+    if (isTerminal(state) || raw.length === 0) return raw.length;
+    if (state.outputTruncated) return this.readPastCap(state, stream, raw, final);
     // Secret values are masked before anything else sees the output (mask.ts).
     const { output: bytes, consumed } = this.masker.mask(raw, final);
     if (consumed === 0) return 0;
@@ -204,8 +205,9 @@ export class JobRecord {
         storedOutputBytes: state.storedOutputBytes + keptLength,
         outputTruncated: truncateNow,
       };
-      // An agent job's stdout, as stored, also yields typed events (agents/job-output.ts).
-      if (stream === 'stdout') next = this.readAgentOutput(next, decodeUtf8(kept), now, appended);
+      // An agent job's stdout also yields typed events (agents/job-output.ts); all of it, even
+      // past the output cap, so that its result line counts.
+      if (stream === 'stdout') next = this.readAgentOutput(next, decodeUtf8(bytes), now, appended);
       this.save(next);
       return appended;
     });
@@ -216,6 +218,7 @@ export class JobRecord {
   /**
    * Stores the typed events an agent job's stdout `text` held (appending them to `appended`) and
    * returns the state with the agent fields updated; a command job's state is returned as it is.
+   * Once the output cap is reached only the `result` event is stored: the log stays bounded.
    */
   private readAgentOutput(
     state: JobState,
@@ -224,8 +227,35 @@ export class JobRecord {
     appended: JobEvent[],
   ): JobState {
     const read = readAgentStdout(state, text);
-    appended.push(...this.appendAgentEvents(read.events, now));
+    const events = state.outputTruncated
+      ? read.events.filter((event) => event.kind === 'result')
+      : read.events;
+    appended.push(...this.appendAgentEvents(events, now));
     return read.state;
+  }
+
+  /**
+   * Output past the cap: nothing of it is stored, but an agent job's stdout is still read (masked
+   * first, like all output) for its outcome, usage and final text. Returns the bytes taken.
+   */
+  private readPastCap(
+    state: JobState,
+    stream: 'stdout' | 'stderr',
+    raw: Uint8Array,
+    final: boolean,
+  ): number {
+    if (stream !== 'stdout' || state.agentRun === null) return raw.length;
+    const { output, consumed } = this.masker.mask(raw, final);
+    if (consumed === 0) return 0;
+    const now = Date.now();
+    const events = this.store.transaction(() => {
+      const appended: JobEvent[] = [];
+      const next = { ...state, stdoutBytes: state.stdoutBytes + consumed };
+      this.save(this.readAgentOutput(next, decodeUtf8(output), now, appended));
+      return appended;
+    });
+    for (const event of events) broadcast(this.ctx, event);
+    return consumed;
   }
 
   /**
