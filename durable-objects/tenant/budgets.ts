@@ -68,7 +68,8 @@ export class TenantBudgets {
       month TEXT NOT NULL,
       reserve INTEGER NOT NULL,
       accrued INTEGER NOT NULL DEFAULT 0,
-      open INTEGER NOT NULL DEFAULT 1);
+      open INTEGER NOT NULL DEFAULT 1,
+      created_at INTEGER NOT NULL DEFAULT 0);
     CREATE INDEX IF NOT EXISTS job_costs_month ON job_costs (month, project_id);
     CREATE TABLE IF NOT EXISTS budget_settings (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS project_limits (
@@ -139,11 +140,12 @@ export class TenantBudgets {
       }
     }
     this.sql.exec(
-      'INSERT INTO job_costs (job_id, project_id, month, reserve) VALUES (?, ?, ?, ?)',
+      'INSERT INTO job_costs (job_id, project_id, month, reserve, created_at) VALUES (?, ?, ?, ?, ?)',
       request.jobId,
       request.projectId,
       request.month,
       request.reserveMicroUsd,
+      Date.now(),
     );
     // Months before the previous one take no more reports that matter: forget their jobs.
     this.sql.exec(
@@ -204,6 +206,26 @@ export class TenantBudgets {
       if (state) states.push(state);
     }
     return states;
+  }
+
+  /**
+   * Jobs that still hold a reservation but no slot, reserved before `before`: their creation
+   * failed after the reservation (and its release was lost), or their slot was reclaimed. The
+   * TenantDO's audit asks their Job DOs and settles those that are not running.
+   */
+  reservationsWithoutSlot(before: number): string[] {
+    return this.sql
+      .exec(
+        'SELECT job_id FROM job_costs WHERE open = 1 AND created_at < ? AND job_id NOT IN (SELECT job_id FROM slots)',
+        before,
+      )
+      .toArray()
+      .map((row) => String(row.job_id));
+  }
+
+  /** Whether some job holds a reservation but no slot (the audit must look at it). */
+  hasReservationsWithoutSlot(): boolean {
+    return this.reservationsWithoutSlot(Number.MAX_SAFE_INTEGER).length > 0;
   }
 
   /** Whether notices wait to be written to D1. */

@@ -245,12 +245,21 @@ export class TenantDO extends DurableObject<Env> {
         slot.created_at,
       ).rowsWritten;
       if (freed > 0) {
+        this.budgets.settle(slot.job_id);
         log('warn', 'reclaimed a slot', {
           job_id: slot.job_id,
           slot: slot.state,
           reason: activity === 'finished' ? 'the job has ended' : 'the job was never created',
         });
       }
+    }
+    // Reservations whose job holds no slot: a creation that failed after reserving (and whose
+    // release was lost). Past the grace period, one whose job does not run is released.
+    for (const jobId of this.budgets.reservationsWithoutSlot(Date.now() - UNKNOWN_JOB_GRACE_MS)) {
+      const activity = await this.env.JOB.getByName(jobId)
+        .activity()
+        .catch((): 'active' => 'active');
+      if (activity !== 'active') this.budgets.settle(jobId);
     }
   }
 
@@ -310,7 +319,11 @@ export class TenantDO extends DurableObject<Env> {
       return;
     }
     const noticesPending = this.budgets.hasUnsyncedNotices();
-    if (this.count('running') + this.count('waiting') === 0 && !noticesPending) {
+    const idle =
+      this.count('running') + this.count('waiting') === 0 &&
+      !noticesPending &&
+      !this.budgets.hasReservationsWithoutSlot();
+    if (idle) {
       this.sql.exec("DELETE FROM meta WHERE key = 'audit_at'");
       await this.ctx.storage.deleteAlarm();
       return;

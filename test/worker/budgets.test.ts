@@ -313,3 +313,72 @@ describe('a running job over a budget', () => {
     expect(res.status).toBe(402);
   }, 120_000);
 });
+
+describe('reservations', () => {
+  it("are released when the job's slot is, and by the audit when its creation never finished", async () => {
+    const { tenantId } = await newTenant('owner');
+    const tenant = env.TENANT.getByName(tenantId);
+    const month = new Date().toISOString().slice(0, 7);
+    await tenant.setTenantBudget(tenantId, 1_000_000);
+    const reserve = (jobId: string) =>
+      tenant.reserveBudget(tenantId, { jobId, projectId: null, month, reserveMicroUsd: 400_000 });
+    const reserved = async () => (await tenant.budgetStatus(tenantId, month, [])).tenant;
+    expect(await reserve('job_released')).toEqual({ ok: true });
+    expect(await reserve('job_lost')).toEqual({ ok: true });
+    // Asking again for the same job (a retried creation) reserves nothing more.
+    expect(await reserve('job_lost')).toEqual({ ok: true });
+    expect((await reserved()).reservedMicroUsd).toBe(800_000);
+    // $0.80 of $1 reserved: a third job fits, and then the budget is taken.
+    expect(await reserve('job_third')).toEqual({ ok: true });
+    expect(await reserve('job_fourth')).toMatchObject({
+      ok: false,
+      budget: { scope: 'tenant', reservedMicroUsd: 1_200_000, spendMicroUsd: 0 },
+    });
+    await tenant.release('job_released');
+    await tenant.release('job_third');
+    expect((await reserved()).reservedMicroUsd).toBe(400_000);
+    // job_lost never got a slot and its Job DO never heard of it: once the grace period is
+    // over (moved into the past here), the audit releases its reservation.
+    await runInDurableObject(tenant, (_instance, state) => {
+      state.storage.sql.exec(
+        "UPDATE job_costs SET created_at = created_at - 600000 WHERE job_id = 'job_lost'",
+      );
+    });
+    await tenant.audit();
+    expect(await reserved()).toEqual({
+      limitMicroUsd: 1_000_000,
+      spendMicroUsd: 0,
+      reservedMicroUsd: 0,
+    });
+  });
+});
+
+describe("a project's budget", () => {
+  it('stops a running job of the project, not the jobs of other projects', async () => {
+    const { tenantId, apiKey } = await newTenant('owner');
+    const projectId = `prj_${crypto.randomUUID().replaceAll('-', '')}`;
+    const now = Date.now();
+    // $0.02: 5 s of sandbox.
+    await env.DB.prepare(
+      `INSERT INTO projects (id, tenant_id, name, is_default, monthly_budget_micro_usd, repo_allow_list, created_at, updated_at)
+       VALUES (?, ?, 'small', 0, 20000, '[]', ?, ?)`,
+    )
+      .bind(projectId, tenantId, now, now)
+      .run();
+    const capped = await createJob(apiKey, { ...sleepJob(55), project: projectId });
+    const free = await createJob(apiKey, sleepJob(55));
+    const ended = await waitForEnd(apiKey, capped.id);
+    expect(ended.error?.code).toBe('budget_exceeded');
+    expect(ended.error?.message).toContain(`the monthly budget of project ${projectId} of $0.02`);
+    // The job of the default project (no budget) has not ended (on a slow machine it may still
+    // be starting).
+    expect(['queued', 'provisioning', 'cloning', 'running']).toContain(
+      (await getJob(apiKey, free.id)).status,
+    );
+    await api(`/v1/jobs/${free.id}/cancel`, apiKey, { method: 'POST' });
+    const budgets = BudgetsSchema.parse(await (await api('/v1/budgets', apiKey)).json());
+    expect(budgets.budgets).toEqual([
+      expect.objectContaining({ scope: 'project', id: projectId, limit_usd: 0.02 }),
+    ]);
+  });
+});
