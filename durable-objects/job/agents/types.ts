@@ -5,6 +5,7 @@
  * CLI is a new file implementing AgentAdapter, without changes to the Job DO.
  */
 import { z } from 'zod';
+import type { EnvValue } from '../../../worker/domain/env.ts';
 import type { JobErrorCode } from '../../../worker/domain/jobs.ts';
 
 /** The agent CLIs Omni can run. */
@@ -157,8 +158,8 @@ export interface AgentSettings {
   anthropicBaseUrl: string | null;
 }
 
-/** A literal value, or a reference to one of the tenant's secrets (contract of job `env`). */
-export type EnvValue = string | { secret: string };
+/** A literal value, or a reference to one of the tenant's secrets (a job's `env`). */
+export type { EnvValue } from '../../../worker/domain/env.ts';
 
 /** How to start the agent: the shell line, and what its environment must hold. */
 export interface AgentInvocation {
