@@ -4,6 +4,7 @@
  */
 import { log } from './lib/log.ts';
 import { reconcileJobs } from './services/reconcile-jobs.ts';
+import { reencryptSecrets } from './services/reencrypt-secrets.ts';
 import { sweepSandboxes } from './services/sweep-sandboxes.ts';
 
 /** Refreshes D1 job rows that missed their final write (services/reconcile-jobs.ts). */
@@ -16,6 +17,8 @@ export async function runScheduledTask(cron: string, env: Env): Promise<void> {
   switch (cron) {
     case CRON_RECONCILE_JOBS:
       await reconcileJobs(env);
+      // Also every 10 minutes: secrets of an older key get the current one (docs/secrets.md).
+      await reencryptSecrets(env);
       return;
     case CRON_SWEEP_SANDBOXES:
       await sweepSandboxes(env);

@@ -4,7 +4,15 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { MAX_BODY_BYTES } from '../../worker/app.ts';
+import {
+  loadSecretsKeys,
+  openSecret,
+  sealSecret,
+  type SecretsKeyring,
+} from '../../worker/lib/secrets-crypto.ts';
+import { reencryptSecrets } from '../../worker/services/reencrypt-secrets.ts';
 import { SecretListSchema, SecretSchema } from '../../worker/schemas/secrets.ts';
 import { addKey, api, newTenant } from './helpers.ts';
 import { auditEntries, expectProblem, send } from './identity-helpers.ts';
@@ -153,5 +161,54 @@ describe('GET /v1/secrets and DELETE /v1/secrets/{name}', () => {
       await expectProblem(await api('/v1/secrets', key), 403, 'forbidden');
       await expectProblem(await send('DELETE', '/v1/secrets/API_TOKEN', key), 403, 'forbidden');
     }
+  });
+});
+
+describe('re-encryption after a key rotation', () => {
+  it('gives secrets of an older key the current one, keeping their values and dates', async () => {
+    const { tenantId: tenant } = await newTenant('owner');
+    const old = 'YvceI2Ms9o9WMd7MeJ9vnNVL+z77U0LfpX24D19endo=';
+    const current = z.record(z.string(), z.string()).parse(JSON.parse(env.SECRETS_KEYS));
+    const before = await loadSecretsKeys({
+      SECRETS_KEYS: JSON.stringify({ old }),
+      SECRETS_KEY_ID: 'old',
+    });
+    const store = async (name: string, value: string, keyring: SecretsKeyring) => {
+      const sealed = await sealSecret(keyring, tenant, name, value);
+      await env.DB.prepare(
+        'INSERT INTO secrets (tenant_id, name, key_id, iv, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 1)',
+      )
+        .bind(tenant, name, sealed.keyId, sealed.iv, sealed.ciphertext)
+        .run();
+    };
+    await store('ROTATED_A', 'value-a', before);
+    await store('ROTATED_B', 'value-b', before);
+    const rotated = { ...env, SECRETS_KEYS: JSON.stringify({ ...current, old }) };
+
+    const summary = await reencryptSecrets(rotated, 1);
+    expect(summary).toMatchObject({ reencrypted: 1, failed: 0, more: true });
+    expect(await reencryptSecrets(rotated, 1)).toMatchObject({ reencrypted: 1, more: true });
+    expect(await reencryptSecrets(rotated, 1)).toMatchObject({ reencrypted: 0, more: false });
+
+    const rows = await env.DB.prepare(
+      'SELECT name, key_id, iv, ciphertext, created_at, updated_at FROM secrets WHERE tenant_id = ? ORDER BY name',
+    )
+      .bind(tenant)
+      .all<{ name: string; key_id: string; iv: string; ciphertext: string; updated_at: number }>();
+    const keyring = await loadSecretsKeys(env);
+    for (const row of rows.results) {
+      expect(row).toMatchObject({ key_id: keyring.currentId, updated_at: 1 });
+      const value = await openSecret(keyring, tenant, row.name, {
+        keyId: row.key_id,
+        iv: row.iv,
+        ciphertext: row.ciphertext,
+      });
+      expect(value).toBe(row.name === 'ROTATED_A' ? 'value-a' : 'value-b');
+    }
+    // Without the old key, rows still under it are counted as unreadable, and left alone.
+    await store('STRANDED', 'value-c', before);
+    expect(await reencryptSecrets(env)).toMatchObject({ reencrypted: 0 });
+    expect((await reencryptSecrets(env))?.unreadable).toBeGreaterThanOrEqual(1);
+    await env.DB.prepare('DELETE FROM secrets WHERE tenant_id = ?').bind(tenant).run();
   });
 });

@@ -3,7 +3,7 @@
  * (worker/lib/secrets-crypto.ts); only readSealedSecrets returns the encrypted form, for the Job
  * DO that decrypts them, and nothing here ever returns a value in the clear.
  */
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { olderThan, toPage, type Cursor } from './page.ts';
 import { secrets, type SecretRow } from './schema.ts';
@@ -119,4 +119,60 @@ export async function readSealedSecrets(
     .from(secrets)
     .where(and(eq(secrets.tenantId, tenantId), inArray(secrets.name, [...names])));
   return new Map(rows.map(({ name, ...sealed }) => [name, sealed]));
+}
+
+/** A stored secret as the re-encryption reads it. */
+export type SealedRow = Pick<SecretRow, 'tenantId' | 'name' | 'keyId' | 'iv' | 'ciphertext'>;
+
+const sealedColumns = {
+  tenantId: secrets.tenantId,
+  name: secrets.name,
+  keyId: secrets.keyId,
+  iv: secrets.iv,
+  ciphertext: secrets.ciphertext,
+};
+
+/** Up to `limit` secrets, of every tenant, encrypted with one of `keyIds` (older keys). */
+export async function listSecretsWithKeys(
+  d1: D1Database,
+  keyIds: readonly string[],
+  limit: number,
+): Promise<SealedRow[]> {
+  if (keyIds.length === 0) return [];
+  return drizzle(d1)
+    .select(sealedColumns)
+    .from(secrets)
+    .where(inArray(secrets.keyId, [...keyIds]))
+    .limit(limit);
+}
+
+/** How many secrets are encrypted with a key that is none of `keyIds`. */
+export async function countSecretsWithoutKeys(
+  d1: D1Database,
+  keyIds: readonly string[],
+): Promise<number> {
+  const rows = await drizzle(d1)
+    .select({ n: sql<number>`count(*)` })
+    .from(secrets)
+    .where(notInArray(secrets.keyId, [...keyIds]));
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Replaces the encrypted value of `row` by `next` (the same value under another key), unless the
+ * row changed meanwhile (a new value was put: its IV differs). The value's dates stay.
+ */
+export async function replaceSealedSecret(
+  d1: D1Database,
+  row: SealedRow,
+  next: StoredValue,
+): Promise<boolean> {
+  const updated = await drizzle(d1)
+    .update(secrets)
+    .set({ keyId: next.keyId, iv: next.iv, ciphertext: next.ciphertext })
+    .where(
+      and(eq(secrets.tenantId, row.tenantId), eq(secrets.name, row.name), eq(secrets.iv, row.iv)),
+    )
+    .returning({ name: secrets.name });
+  return updated.length > 0;
 }
