@@ -261,6 +261,15 @@ describe('usage report', () => {
     expect(body.errors[0]?.path).toBe('to');
   });
 
+  it('is in the OpenAPI document, with the budgets routes', async () => {
+    const doc = z
+      .object({ paths: z.record(z.string(), z.record(z.string(), z.unknown())) })
+      .parse(await (await api('/openapi.json', null)).json());
+    expect(Object.keys(doc.paths['/v1/usage'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/v1/budgets'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/v1/budgets/tenant'] ?? {})).toEqual(['put']);
+  });
+
   it('is for admins', async () => {
     const member = await addKey(tenantId, 'member');
     expect((await api(`/v1/usage?${RANGE}`, member)).status).toBe(403);
