@@ -11,7 +11,10 @@
  * its own can read what was sent to it: `GET /_usage/<key>` answers the requests seen and the
  * tokens reported per model, which is what the CLI must have been billed.
  *
- * Set ANTHROPIC_STAND_IN_LOG=1 to log each request (method, path, model, message count) on stderr.
+ * What Claude Code 2.1.332 sends: `POST /v1/messages?beta=true` with `stream: true`, `x-api-key`,
+ * `anthropic-version` and `anthropic-beta` headers, one call per turn; and, unless
+ * CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1, a `HEAD /api/hello` first. `count_tokens` is answered
+ * too. Set ANTHROPIC_STAND_IN_LOG=1 to log each request (method, path, headers) on stderr.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -199,11 +202,22 @@ export async function startAnthropicStandIn(): Promise<AnthropicStandIn> {
       sendJson(res, 200, statsOf(key));
       return;
     }
+    // The CLI checks that the endpoint answers before its first call (not sent when
+    // CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1, as in agent jobs).
+    if (url.pathname === '/api/hello') {
+      res.writeHead(200).end();
+      return;
+    }
     const key = String(req.headers['x-api-key'] ?? '');
     const entry = statsOf(key);
     entry.requests += 1;
     entry.paths.push(`${req.method} ${url.pathname}`);
-    if (log) process.stderr.write(`stand-in: ${req.method} ${req.url} ${body.slice(0, 300)}\n`);
+    if (log) {
+      const headers = ['anthropic-version', 'anthropic-beta', 'user-agent'].map(
+        (name) => `${name}=${String(req.headers[name] ?? '')}`,
+      );
+      process.stderr.write(`stand-in: ${req.method} ${req.url} ${headers.join(' ')}\n`);
+    }
     if (!key.startsWith(GOOD_KEY_PREFIX)) {
       entry.rejected += 1;
       sendJson(res, 401, {
@@ -214,6 +228,14 @@ export async function startAnthropicStandIn(): Promise<AnthropicStandIn> {
     }
     if (req.method === 'POST' && url.pathname === '/v1/messages/count_tokens') {
       sendJson(res, 200, { input_tokens: 100 });
+      return;
+    }
+    if (req.headers['anthropic-version'] === undefined) {
+      // The real API refuses a request without it.
+      sendJson(res, 400, {
+        type: 'error',
+        error: { type: 'invalid_request_error', message: 'anthropic-version header is required' },
+      });
       return;
     }
     if (req.method !== 'POST' || url.pathname !== '/v1/messages') {
