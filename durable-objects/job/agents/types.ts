@@ -21,7 +21,7 @@ export const agentSpecSchema = z.object({
   maxBudgetUsd: z.number().positive().nullable(),
 });
 
-/** The agent a job runs, as the request gave it (request field names in snake case). */
+/** The agent a job runs, as the request gave it (`agent` of POST /v1/jobs, in camel case). */
 export type AgentSpec = z.infer<typeof agentSpecSchema>;
 
 const tokenCount = z.number().int().nonnegative();
