@@ -15,7 +15,9 @@ export const TURN_USAGE = {
   other: { input: 30, output: 5, cacheRead: 0, cacheWrite: 0 },
 } as const;
 
-/** The Bash command the model asks to run. */
+/** The Bash command the model asks to run, unless the prompt asks for another (RUN_PATTERN). */
 export const TOOL_COMMAND = 'cat README.md';
+/** `RUN[touch x]` in the prompt makes the model ask for `touch x` instead. */
+export const RUN_PATTERN = /RUN\[([^\]]+)\]/;
 /** The final text starts with this, then the first line the tool printed. */
 export const FINAL_TEXT_PREFIX = 'The README begins with: ';

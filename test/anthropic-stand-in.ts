@@ -21,6 +21,7 @@ import { z } from 'zod';
 import {
   FINAL_TEXT_PREFIX,
   GOOD_KEY_PREFIX,
+  RUN_PATTERN,
   TOOL_COMMAND,
   TURN_USAGE,
 } from './anthropic-script.ts';
@@ -92,6 +93,21 @@ function lastToolResult(request: MessagesRequest): string | null {
 type Block =
   { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: object };
 
+/** The command the prompt asks for with `RUN[command]`, or TOOL_COMMAND. */
+function askedCommand(request: MessagesRequest): string {
+  for (const message of request.messages) {
+    const texts =
+      typeof message.content === 'string'
+        ? [message.content]
+        : message.content.map((block) => (typeof block['text'] === 'string' ? block['text'] : ''));
+    for (const text of texts) {
+      const asked = RUN_PATTERN.exec(text)?.[1];
+      if (asked !== undefined) return asked;
+    }
+  }
+  return TOOL_COMMAND;
+}
+
 /** What the scripted model answers to `request`. */
 function answer(request: MessagesRequest): { blocks: Block[]; stop: string; usage: Usage } {
   const toolResult = lastToolResult(request);
@@ -111,7 +127,7 @@ function answer(request: MessagesRequest): { blocks: Block[]; stop: string; usag
           type: 'tool_use',
           id: 'toolu_stand_in_1',
           name: 'Bash',
-          input: { command: TOOL_COMMAND, description: 'Read the README' },
+          input: { command: askedCommand(request), description: 'Read the README' },
         },
       ],
       stop: 'tool_use',

@@ -181,6 +181,30 @@ describe('agent jobs', () => {
     expect((await standInStats(key)).requests).toBeGreaterThanOrEqual(2);
   });
 
+  it('runs only the allowed tools: another tool call is denied and counted', async () => {
+    const { apiKey: tenantOwner } = await newTenant('owner');
+    await putSecret(tenantOwner, 'ANTHROPIC_API_KEY', `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`);
+    const run = async (allowed: string[]) => {
+      const job = await createJob(tenantOwner, {
+        repo: { url: env.FIXTURE_REPO_URL },
+        agent: { prompt: 'Make a file. RUN[touch created.txt]', allowed_tools: allowed },
+      });
+      expect(job.command).toContain("'--permission-mode' 'dontAsk' '--allowedTools'");
+      const ended = await waitForEnd(tenantOwner, job.id);
+      expect(ended.status, JSON.stringify(ended.error)).toBe('succeeded');
+      const result = agentEvents(await allEvents(tenantOwner, job.id)).find(
+        (e) => e.kind === 'tool_result',
+      );
+      return { ended, result };
+    };
+    const denied = await run(['Read']);
+    expect(denied.result).toMatchObject({ is_error: true });
+    expect(denied.ended.agent?.outcome?.permission_denials).toBe(1);
+    const allowed = await run(['Read', 'Bash(touch *)']);
+    expect(allowed.result).toMatchObject({ is_error: false });
+    expect(allowed.ended.agent?.outcome?.permission_denials).toBe(0);
+  });
+
   it('refuses an agent job when the tenant has no ANTHROPIC_API_KEY secret, naming it', async () => {
     const res = await api('/v1/jobs', owner, {
       method: 'POST',
