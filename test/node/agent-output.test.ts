@@ -192,6 +192,18 @@ describe('Claude Code transcripts', () => {
     expect(read([retry + '\n']).fields.agentRun.stop).toBeNull();
   });
 
+  it('names the budget and other CLI errors by their own codes', () => {
+    const end = (subtype: string, extra: object = {}) =>
+      read([JSON.stringify({ type: 'result', subtype, is_error: true, ...extra }) + '\n']).fields;
+    expect(verdictOf(end('error_max_budget_usd'), 1).errorCode).toBe('agent_max_budget');
+    const during = verdictOf(end('error_during_execution', { terminal_reason: 'crashed' }), 1);
+    expect(during).toMatchObject({ status: 'failed', errorCode: 'agent_error' });
+    expect(during.errorMessage).toContain('error_during_execution (crashed)');
+    expect(verdictOf(end('error_from_a_later_cli'), 1).errorCode).toBe('agent_error');
+    // An error flagged on a success subtype is no success either.
+    expect(verdictOf(end('success'), 0).status).toBe('failed');
+  });
+
   it('fails a run that exited without a result line as agent_no_result', async () => {
     const lines = (await fixture('claude-stream-success-tooluse.jsonl')).split('\n');
     const { fields } = read([lines.slice(0, 3).join('\n') + '\n']);
