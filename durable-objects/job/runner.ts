@@ -255,7 +255,7 @@ export class JobRunner {
     const cmdId = state.cmdId;
     if (cmdId === null) return 'wait';
     await this.loadMask(state);
-    // An agent run that cannot succeed any more ends now (this instance may have been evicted
+    // An agent run that can no longer succeed ends now (this instance may have been evicted
     // right after the output that said so was stored).
     if (agentStop(state) !== null)
       return this.afterFollow({ kind: 'agent_stop' }, state, scope, config);

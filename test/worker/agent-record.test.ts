@@ -1,7 +1,7 @@
 /**
  * An agent job's stdout as its Job DO stores it (durable-objects/job/record.ts): typed events
  * from lines split across output chunks, after secret masking, and its result read even past the
- * output cap, where nothing else is stored any more.
+ * output cap, where nothing else is stored then.
  */
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';

@@ -35,7 +35,7 @@ export const agentRunSchema = z.object({
   settled: agentUsageSchema,
   /** Set once the result line was read: the estimate is final then. */
   outcome: agentOutcomeSchema.nullable(),
-  /** Set when the run cannot succeed any more and the job should end now. */
+  /** Set when the run can no longer succeed and the job should end now. */
   stop: z.object({ errorCode: z.enum(jobErrorCodes), errorMessage: z.string() }).nullable(),
 });
 export type AgentRun = z.infer<typeof agentRunSchema>;
