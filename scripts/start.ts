@@ -55,11 +55,11 @@ Try it:
   curl -s ${stack.url}/v1/jobs -H 'Authorization: Bearer ${stack.apiKey}'
 
 An agent job (Claude Code, API at ${anthropicBaseUrl || "Anthropic's default endpoint"}) needs the key first:
-  curl -s -X PUT ${stack.url}/v1/secrets/ANTHROPIC_API_KEY \
-    -H 'Authorization: Bearer ${stack.apiKey}' -H 'Content-Type: application/json' \
+  curl -s -X PUT ${stack.url}/v1/secrets/ANTHROPIC_API_KEY \\
+    -H 'Authorization: Bearer ${stack.apiKey}' -H 'Content-Type: application/json' \\
     -d '{"value":"sk-ant-…"}'
-  curl -s -X POST ${stack.url}/v1/jobs \
-    -H 'Authorization: Bearer ${stack.apiKey}' -H 'Content-Type: application/json' \
+  curl -s -X POST ${stack.url}/v1/jobs \\
+    -H 'Authorization: Bearer ${stack.apiKey}' -H 'Content-Type: application/json' \\
     -d '${agentBody}'
 
 Press Ctrl-C to stop.`);
