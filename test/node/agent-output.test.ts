@@ -17,7 +17,12 @@ import {
   readOutput,
   type AgentFields,
 } from '../../durable-objects/job/agents/run.ts';
-import type { AgentEvent, AgentSpec } from '../../durable-objects/job/agents/types.ts';
+import {
+  agentEventKinds,
+  agentEventSchema,
+  type AgentEvent,
+  type AgentSpec,
+} from '../../durable-objects/job/agents/types.ts';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'claude-code');
 const fixture = (name: string) => readFile(path.join(fixtures, name), 'utf8');
@@ -211,6 +216,13 @@ describe('Claude Code transcripts', () => {
       status: 'failed',
       errorCode: 'agent_no_result',
     });
+  });
+});
+
+describe('the event vocabulary', () => {
+  it('lists every kind of agent event the log can hold (the API documents that list)', () => {
+    const kinds = agentEventSchema.options.map((option) => option.shape.kind.value);
+    expect([...kinds].sort()).toEqual([...agentEventKinds].sort());
   });
 });
 

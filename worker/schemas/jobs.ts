@@ -3,6 +3,7 @@
  * OpenAPI document at /openapi.json is generated from them, so the two cannot drift.
  */
 import { z } from '@hono/zod-openapi';
+import { agentEventKinds } from '../../durable-objects/job/agents/types.ts';
 import { jobEventTypes, jobKinds, jobStatuses } from '../domain/jobs.ts';
 import { JobEnvBodySchema, JobEnvViewSchema } from './env.ts';
 
@@ -230,11 +231,20 @@ export const JobListSchema = z
   .object({ data: z.array(JobSchema), next_cursor: z.string().nullable() })
   .openapi('JobList');
 
+const AgentEventSchema = z
+  .object({ kind: z.enum(agentEventKinds) })
+  .catchall(z.unknown())
+  .openapi('AgentEvent', {
+    description:
+      'One typed event of an agent job, parsed from its CLI output next to the raw `stdout` (fields per `kind`: docs/agents.md#events).',
+  });
+
 const JobEventSchema = z
   .object({
     seq: z.number().int().positive(),
     type: z.enum(jobEventTypes),
     ts: z.iso.datetime(),
+    agent: AgentEventSchema.optional(),
   })
   .catchall(z.unknown())
   .openapi('JobEvent', {

@@ -58,6 +58,17 @@ export type AgentOutcome = z.infer<typeof agentOutcomeSchema>;
 
 const nullableString = z.string().nullable();
 
+/** The kinds of typed agent event, one per member of agentEventSchema. */
+export const agentEventKinds = [
+  'session_start',
+  'text',
+  'tool_call',
+  'tool_result',
+  'api_retry',
+  'result',
+  'other',
+] as const;
+
 /** One typed agent event as the job's log stores it (the `agent` field of an `agent` event). */
 export const agentEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({
