@@ -350,8 +350,16 @@ export class JobDO extends DurableObject<Env> {
           break;
         case 'budget':
           if (state && !isTerminal(state)) {
-            await this.cost.check();
+            // The next check is one interval away whatever this one meets: a write or report
+            // that failed is retried by it (each carries the whole ledger), so the cadence and
+            // the overshoot bound hold while D1 or the TenantDO fail (no backoff here).
             this.store.setDeadline('budget', Date.now() + this.budgetCheckMs());
+            await this.cost.check().catch((error: unknown) => {
+              log('warn', 'budget check failed; the next one retries', {
+                job_id: state.id,
+                ...errorFields(error),
+              });
+            });
           }
           break;
         case 'ledger':

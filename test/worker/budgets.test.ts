@@ -6,11 +6,15 @@
  * The test bindings (vitest.config.ts) price a sandbox second at 2 × $0.001 (vCPU) + 4 × $0.0005
  * (GiB) = $0.004 for the default 2 vCPU / 4 GiB shape, and check budgets every second.
  */
-import { runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { deadlineAttemptLimit } from '../../durable-objects/job/decisions.ts';
+import { JobDO } from '../../durable-objects/job/job-do.ts';
+import { JobStorage } from '../../durable-objects/job/storage.ts';
 import { JobSchema, type Job } from '../../worker/schemas/jobs.ts';
+import { failingD1 } from './failing-d1.ts';
 import { allEvents, api, createJob, newTenant, sandboxesOf, waitForEnd } from './helpers.ts';
 
 /** What one sandbox second costs with the test prices and the default shape, in USD. */
@@ -380,5 +384,48 @@ describe("a project's budget", () => {
     expect(budgets.budgets).toEqual([
       expect.objectContaining({ scope: 'project', id: projectId, limit_usd: 0.02 }),
     ]);
+  });
+});
+
+describe('the final ledger', () => {
+  it('is retried for as long as D1 refuses it, then written', async () => {
+    const { apiKey } = await newTenant('owner');
+    const job = await createJob(apiKey, sleepJob(0));
+    await waitForEnd(apiKey, job.id);
+    const final = await settled(apiKey, job.id);
+    const stub = env.JOB.getByName(job.id);
+    const pending = () =>
+      runInDurableObject(stub, (_, state) =>
+        new JobStorage(state.storage)
+          .deadlines()
+          .map((d) => d.kind)
+          .filter((kind) => kind !== 'retention'),
+      );
+    await expect.poll(pending, { timeout: 20_000 }).toEqual([]);
+    // The ledger's writes were lost, and D1 refuses them now: after 30 failures, one more.
+    await env.DB.prepare('DELETE FROM usage_ledger WHERE job_id = ?').bind(job.id).run();
+    const ledgerDown = (sql: string) => sql.includes('usage_ledger');
+    const attempts = await runInDurableObject(stub, async (_, state) => {
+      const store = new JobStorage(state.storage);
+      store.setDeadline('ledger', Date.now(), 30);
+      const cutOff = new JobDO(state, { ...env, DB: failingD1(env.DB, ledgerDown) });
+      await cutOff.alarm();
+      return store.deadlines().find((d) => d.kind === 'ledger')?.attempts;
+    });
+    expect(attempts).toBe(31);
+    const lines = () =>
+      env.DB.prepare('SELECT SUM(cost_micro_usd) AS cost FROM usage_ledger WHERE job_id = ?')
+        .bind(job.id)
+        .first('cost');
+    expect(await lines()).toBeNull();
+    // D1 is back when the retry comes: the whole ledger is written, and nothing is left to do.
+    await runInDurableObject(stub, (_, state) => {
+      new JobStorage(state.storage).setDeadline('ledger', Date.now(), 31);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await lines()).toBe(Math.round(final.cost.total_usd * 1e6));
+    expect(await pending()).toEqual([]);
+    expect(deadlineAttemptLimit('ledger')).toBeNull();
+    expect(deadlineAttemptLimit('budget')).toBeNull();
   });
 });
