@@ -21,6 +21,7 @@ import {
   type PriceTable,
 } from '../../worker/lib/prices.ts';
 import { previousMonth } from '../../durable-objects/tenant/budgets.ts';
+import { reservationMicroUsd, type BudgetedJob } from '../../worker/services/job-budget.ts';
 
 const table: PriceTable = {
   id: 'unit-2026-12-01',
@@ -205,5 +206,30 @@ describe('months', () => {
     expect(utcDay(Date.UTC(2027, 0, 1, 0, 0))).toBe('2027-01-01');
     expect(previousMonth('2027-01')).toBe('2026-12');
     expect(previousMonth('2026-12')).toBe('2026-11');
+  });
+});
+
+describe('reservations at creation', () => {
+  const settings = { PRICES: JSON.stringify(table), BUDGET_AGENT_RESERVE_USD: '2' };
+  const job: BudgetedJob = {
+    id: 'job_r',
+    tenantId: 'ten_r',
+    projectId: null,
+    createdAt: created,
+    timeoutSeconds: 1000,
+    sandboxShape: { cpu: 2, memoryGiB: 4, diskGiB: 10 },
+    agent: null,
+  };
+
+  it("hold a command job's sandbox for its whole time limit", () => {
+    // 1000 s × 0.0000463 $ = 0.0463 $
+    expect(reservationMicroUsd(settings, job)).toBe(46_300);
+  });
+
+  it("hold an agent job's cap, or its sandbox and BUDGET_AGENT_RESERVE_USD without one", () => {
+    expect(reservationMicroUsd(settings, { ...job, agent: { maxBudgetUsd: 0.5 } })).toBe(500_000);
+    expect(reservationMicroUsd(settings, { ...job, agent: { maxBudgetUsd: null } })).toBe(
+      2_046_300,
+    );
   });
 });

@@ -63,12 +63,10 @@ const AgentBodySchema = z
           'The only tools the agent may use (e.g. "Read", "Bash(npm test)"); every other tool call is denied. Default: every tool, without asking.',
         example: ['Read', 'Edit', 'Bash(npm test)'],
       }),
-    max_budget_usd: z
-      .number()
-      .positive()
-      .max(MAX_AGENT_BUDGET_USD)
-      .optional()
-      .openapi({ description: 'The most the agent may spend on API calls, in USD.' }),
+    max_budget_usd: z.number().positive().max(MAX_AGENT_BUDGET_USD).optional().openapi({
+      description:
+        'The most the agent may spend on API calls, in USD: the CLI stops there, and Omni stops the job once its whole cost (tokens at the configured prices and sandbox time) reaches it.',
+    }),
   })
   .openapi('AgentSpec');
 

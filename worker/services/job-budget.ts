@@ -20,8 +20,9 @@ export interface BudgetedJob {
 }
 
 /**
- * What a job reserves, in micro USD: its sandbox for its whole time limit, plus for an agent job
- * its own cap (or BUDGET_AGENT_RESERVE_USD without one).
+ * What a job reserves, in micro USD: an agent job with its own cap that cap (its whole cost,
+ * tokens and sandbox, stops there); otherwise its sandbox for its whole time limit, plus for an
+ * agent job BUDGET_AGENT_RESERVE_USD for its tokens.
  * @throws ConfigError if PRICES or a budget setting is invalid.
  */
 export function reservationMicroUsd(env: object, job: BudgetedJob): number {
@@ -34,9 +35,8 @@ export function reservationMicroUsd(env: object, job: BudgetedJob): number {
   const sandbox = Math.ceil(perSecond * job.timeoutSeconds * 1_000_000);
   if (job.agent === null) return sandbox;
   const cap = job.agent.maxBudgetUsd;
-  const llm =
-    cap === null ? loadBudgetSettings(env).agentReserveMicroUsd : Math.round(cap * 1_000_000);
-  return sandbox + llm;
+  if (cap !== null) return Math.round(cap * 1_000_000);
+  return sandbox + loadBudgetSettings(env).agentReserveMicroUsd;
 }
 
 /**
