@@ -181,6 +181,26 @@ describe('agent jobs', () => {
     expect((await standInStats(key)).requests).toBeGreaterThanOrEqual(2);
   });
 
+  it('takes a prompt of the largest size, which reaches the CLI whole', async () => {
+    const { apiKey: tenantOwner } = await newTenant('owner');
+    await putSecret(tenantOwner, 'ANTHROPIC_API_KEY', `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`);
+    // 100 KB of UTF-8, multi-byte characters included: under Linux's 128 KiB for one argument.
+    // Its end asks for a command of its own, so the answer shows that the end arrived.
+    const head = 'Read the README. é ';
+    const tail = ' RUN[echo the-end-arrived]';
+    const size = (text: string) => new TextEncoder().encode(text).length;
+    const prompt = head + 'x'.repeat(100 * 1024 - size(head) - size(tail)) + tail;
+    expect(size(prompt)).toBe(100 * 1024);
+    const job = await createJob(tenantOwner, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      agent: { prompt },
+    });
+    const ended = await waitForEnd(tenantOwner, job.id);
+    expect(ended.status, JSON.stringify(ended.error)).toBe('succeeded');
+    expect(ended.agent?.prompt).toBe(prompt);
+    expect(ended.agent?.result).toBe(FINAL_TEXT_PREFIX + 'the-end-arrived');
+  });
+
   it('runs only the allowed tools: another tool call is denied and counted', async () => {
     const { apiKey: tenantOwner } = await newTenant('owner');
     await putSecret(tenantOwner, 'ANTHROPIC_API_KEY', `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`);
