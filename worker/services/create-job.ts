@@ -190,6 +190,7 @@ export async function createJob(c: Context<AppEnv>, body: CreateJobBody): Promis
       repo_url: repoUrl,
       queued: slot === 'waiting',
       project_id: project.id,
+      kind: agent ? 'agent' : 'command',
     }),
   );
   if (key) {
