@@ -1,8 +1,9 @@
 /**
- * The outbound URLs in the configuration (DAYTONA_API_URL, JWT_JWKS_URL): outside development
- * they must be https and must not point at this machine, in whatever spelling; a bad one is a
- * ConfigError naming the setting, which the API answers with a 503. The suite's own bindings
- * are development ones (vitest.config.ts), so production is given explicitly here.
+ * The outbound URLs in the configuration (DAYTONA_API_URL, JWT_JWKS_URL, and ANTHROPIC_BASE_URL,
+ * which agent jobs' CLIs call): outside development they must be https and must not point at
+ * this machine, in whatever spelling; a bad one is a ConfigError naming the setting, which the
+ * API answers with a 503. The suite's own bindings are development ones (vitest.config.ts), so
+ * production is given explicitly here.
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +34,8 @@ const loopback = [
 const production = (settings: Record<string, string>) => ({
   ...env,
   ENVIRONMENT: 'production',
+  // The suite's agent jobs call a loopback stand-in, which production would refuse.
+  ANTHROPIC_BASE_URL: '',
   ...settings,
 });
 
@@ -82,6 +85,30 @@ describe('DAYTONA_API_URL', () => {
     expect(() => loadConfig({ ...env, DAYTONA_API_URL: 'http://daytona.example.com/api' })).toThrow(
       /must use https/,
     );
+  });
+});
+
+describe('ANTHROPIC_BASE_URL', () => {
+  const daytona = { DAYTONA_API_URL: 'https://app.daytona.io/api' };
+
+  it("is Anthropic's own endpoint when empty", () => {
+    expect(loadConfig(production(daytona)).anthropicBaseUrl).toBeNull();
+  });
+
+  it('must be https and not this machine outside development, and a URL at all', () => {
+    const bad = ['http://gateway.example.com', 'https://127.0.0.1:8443', 'not a url'];
+    for (const url of bad) {
+      const bindings = production({ ...daytona, ANTHROPIC_BASE_URL: url });
+      expect(() => loadConfig(bindings), url).toThrow(/ANTHROPIC_BASE_URL/);
+    }
+    const gateway = 'https://llm-gateway.corp.internal/anthropic';
+    expect(
+      loadConfig(production({ ...daytona, ANTHROPIC_BASE_URL: gateway })).anthropicBaseUrl,
+    ).toBe(gateway);
+  });
+
+  it('may be plain http to this machine in development (the test stand-in)', () => {
+    expect(loadConfig(env).anthropicBaseUrl).toBe(env.ANTHROPIC_BASE_URL);
   });
 });
 
