@@ -87,6 +87,8 @@ async function postInProduction(url: string, allowedHosts: string): Promise<Resp
       ...env,
       ENVIRONMENT: 'production',
       DAYTONA_API_URL: 'https://daytona.example.com/api',
+      // The suite's loopback Anthropic stand-in is a development setting.
+      ANTHROPIC_BASE_URL: '',
       REPO_ALLOWED_HOSTS: allowedHosts,
     },
     ctx,
