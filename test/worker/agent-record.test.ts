@@ -45,7 +45,7 @@ const result = line({
 
 /** A running agent job's record on the storage of a fresh Job DO, and its events afterwards. */
 async function withAgentRecord(
-  fn: (record: JobRecord) => void,
+  fn: (record: JobRecord, reload: () => JobRecord) => void,
 ): Promise<{ events: JobEvent[]; record: JobRecord }> {
   const id = `job_${crypto.randomUUID().replaceAll('-', '')}`;
   let out: { events: JobEvent[]; record: JobRecord } | null = null;
@@ -63,8 +63,11 @@ async function withAgentRecord(
     };
     const spec = jobSpec('ten_agent_record', { id, kind: 'agent', agent });
     record.save({ ...initialState(spec), status: 'running' });
-    fn(record);
-    out = { events: [...store.eventsAfter(0, 1000)], record };
+    let current = record;
+    // A new record over the same storage: what a Job DO instance after an eviction reads.
+    const reload = () => (current = new JobRecord(state, env, new JobStorage(state.storage)));
+    fn(record, reload);
+    out = { events: [...store.eventsAfter(0, 1000)], record: current };
   });
   if (out === null) throw new Error('the Job DO did not run');
   return out;
@@ -90,6 +93,17 @@ describe('agent output in the Job DO', () => {
     ).toBe(whole);
     expect(record.require().agentRun?.sessionId).toBe('sess-1');
     expect(record.require().agentRun?.lines).toEqual({ pending: '', skipping: false });
+  });
+
+  it('keeps the start of a line across an eviction, from storage', async () => {
+    const whole = init + text('hello');
+    const cut = init.length + 10;
+    const { events, record } = await withAgentRecord((r, reload) => {
+      r.storeOutput('stdout', encode(whole.slice(0, cut)));
+      reload().storeOutput('stdout', encode(whole.slice(cut)));
+    });
+    expect(agentKinds(events)).toEqual(['session_start', 'text']);
+    expect(record.require().agentRun?.sessionId).toBe('sess-1');
   });
 
   it('parses what was masked: a secret in a tool result is *** in its typed event too', async () => {
