@@ -19,5 +19,10 @@ export const TURN_USAGE = {
 export const TOOL_COMMAND = 'cat README.md';
 /** `RUN[touch x]` in the prompt makes the model ask for `touch x` instead. */
 export const RUN_PATTERN = /RUN\[([^\]]+)\]/;
+/**
+ * `HEAVY[2000000]` in the prompt makes the tool-call turn report that many input tokens, so that
+ * a budget is crossed by tokens while the tool (say `RUN[sleep 120]`) still runs.
+ */
+export const HEAVY_PATTERN = /HEAVY\[(\d+)\]/;
 /** The final text starts with this, then the first line the tool printed. */
 export const FINAL_TEXT_PREFIX = 'The README begins with: ';

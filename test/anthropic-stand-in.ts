@@ -21,12 +21,13 @@ import { z } from 'zod';
 import {
   FINAL_TEXT_PREFIX,
   GOOD_KEY_PREFIX,
+  HEAVY_PATTERN,
   RUN_PATTERN,
   TOOL_COMMAND,
   TURN_USAGE,
 } from './anthropic-script.ts';
 
-type Usage = (typeof TURN_USAGE)[keyof typeof TURN_USAGE];
+type Usage = { input: number; output: number; cacheRead: number; cacheWrite: number };
 
 interface KeyStats {
   requests: number;
@@ -93,19 +94,32 @@ function lastToolResult(request: MessagesRequest): string | null {
 type Block =
   { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: object };
 
-/** The command the prompt asks for with `RUN[command]`, or TOOL_COMMAND. */
-function askedCommand(request: MessagesRequest): string {
+/** The first group of `pattern` in a text of the conversation, or undefined. */
+function asked(request: MessagesRequest, pattern: RegExp): string | undefined {
   for (const message of request.messages) {
     const texts =
       typeof message.content === 'string'
         ? [message.content]
         : message.content.map((block) => (typeof block['text'] === 'string' ? block['text'] : ''));
     for (const text of texts) {
-      const asked = RUN_PATTERN.exec(text)?.[1];
-      if (asked !== undefined) return asked;
+      const found = pattern.exec(text)?.[1];
+      if (found !== undefined) return found;
     }
   }
-  return TOOL_COMMAND;
+  return undefined;
+}
+
+/** The command the prompt asks for with `RUN[command]`, or TOOL_COMMAND. */
+function askedCommand(request: MessagesRequest): string {
+  return asked(request, RUN_PATTERN) ?? TOOL_COMMAND;
+}
+
+/** The tool-call turn's usage: TURN_USAGE's, or as many input tokens as `HEAVY[n]` asks. */
+function toolCallUsage(request: MessagesRequest): Usage {
+  const heavy = asked(request, HEAVY_PATTERN);
+  return heavy === undefined
+    ? TURN_USAGE.toolCall
+    : { ...TURN_USAGE.toolCall, input: Number(heavy) };
 }
 
 /** What the scripted model answers to `request`. */
@@ -131,7 +145,7 @@ function answer(request: MessagesRequest): { blocks: Block[]; stop: string; usag
         },
       ],
       stop: 'tool_use',
-      usage: TURN_USAGE.toolCall,
+      usage: toolCallUsage(request),
     };
   }
   return { blocks: [{ type: 'text', text: 'A title' }], stop: 'end_turn', usage: TURN_USAGE.other };
