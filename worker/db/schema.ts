@@ -294,10 +294,88 @@ export const budgetNotices = sqliteTable(
   ],
 );
 
+/** What a webhook subscription may listen to (docs/webhooks.md). */
+export const webhookEvents = [
+  'job.started',
+  'job.succeeded',
+  'job.failed',
+  'job.canceled',
+  'job.timed_out',
+  'budget.threshold',
+] as const;
+export type WebhookEvent = (typeof webhookEvents)[number];
+
+/**
+ * A tenant's webhook subscriptions: a URL and the events it wants. The signing secret is stored
+ * encrypted like tenant secrets (worker/lib/secrets-crypto.ts, name `webhook:<id>`) and shown
+ * only once, at creation. `disabledAt` is set when the receiver answered 410 Gone.
+ */
+export const webhookSubscriptions = sqliteTable(
+  'webhook_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    url: text('url').notNull(),
+    /** JSON array of WebhookEvent. */
+    events: text('events').notNull(),
+    description: text('description'),
+    keyId: text('key_id').notNull(),
+    iv: text('iv').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull(),
+    disabledAt: integer('disabled_at'),
+  },
+  (t) => [index('webhook_subscriptions_tenant_created_idx').on(t.tenantId, t.createdAt, t.id)],
+);
+
+/**
+ * The durable queue of webhook deliveries: one row per subscription and event (the id is derived
+ * from both, so an event queued twice is one delivery). `payload` is the exact body sent; it holds
+ * no secrets, prompts or environment values. `history` is a JSON array of the latest attempts.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    subscriptionId: text('subscription_id').notNull(),
+    eventId: text('event_id').notNull(),
+    event: text('event', { enum: webhookEvents }).notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    lastAttemptAt: integer('last_attempt_at'),
+    nextAttemptAt: integer('next_attempt_at'),
+    history: text('history').notNull().default('[]'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('webhook_deliveries_subscription_idx').on(
+      t.tenantId,
+      t.subscriptionId,
+      t.createdAt,
+      t.id,
+    ),
+    index('webhook_deliveries_due_idx').on(t.tenantId, t.status, t.nextAttemptAt),
+  ],
+);
+
 export type JobRow = typeof jobs.$inferSelect;
 export type SecretRow = typeof secrets.$inferSelect;
 export type ProjectRow = typeof projects.$inferSelect;
 export type UsageLedgerRow = typeof usageLedger.$inferSelect;
+export type WebhookSubscriptionRow = typeof webhookSubscriptions.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type BudgetNoticeRow = typeof budgetNotices.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
