@@ -29,6 +29,7 @@ export default defineConfig({
                 STREAM_TOKEN_SECRET: 'test-stream-token-secret-of-at-least-32-bytes',
                 SECRETS_KEYS: '{"test1":"A81ktS4KqfKU1p8VHl9p9OFpVRmG5XcE/fdKkEPxDQk="}',
                 SECRETS_KEY_ID: 'test1',
+                METRICS_TOKEN: 'test-metrics-token-of-at-least-32-characters',
                 DAYTONA_API_URL: inject('daytonaApiUrl'),
                 DAYTONA_API_KEY: inject('daytonaApiKey'),
                 FIXTURE_REPO_URL: inject('fixtureRepoUrl'),

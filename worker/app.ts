@@ -21,6 +21,7 @@ import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { memberRoutes } from './routes/members.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { tenantRoutes } from './routes/tenant.ts';
@@ -95,6 +96,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     (c) => c.json({ status: 'ok' as const }, 200),
   );
   app.route('/health', healthRoutes);
+  app.route('/metrics', metricsRoutes);
 
   app.route('/v1/jobs', jobRoutes);
   app.route('/v1/keys', keyRoutes);
