@@ -4,7 +4,7 @@
  * so `KEY=$(npm run -s key:create -- …)` captures it; everything else goes to stderr.
  *
  *   npm run key:create -- --tenant ten_acme --name ci [--role owner] [--tenant-name Acme]
- *                         [--remote | --local [--persist-to DIR]]
+ *                         [--remote [--env staging|production] | --local [--persist-to DIR]]
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -14,11 +14,11 @@ import { apiKeyPrefix, generateApiKey, hashApiKey } from '../worker/lib/api-keys
 import { wrangler } from './lib/dev-stack.ts';
 
 const USAGE = `Usage: npm run key:create -- --tenant ten_<id> --name <name> [--role ${roles.join('|')}]
-         [--tenant-name <name>] [--remote | --local [--persist-to <dir>]]
+         [--tenant-name <name>] [--remote [--env <env>] | --local [--persist-to <dir>]]
 
 Creates the tenant if it does not exist, then an API key for it (role owner unless --role), and
 prints the key once. --local (the default) writes to the local D1 of \`npm start\`; --remote
-writes to the deployed database.`;
+writes to the deployed database: the top level's, or with --env that environment's of wrangler.toml.`;
 
 // Control characters have no place in names, and would garble the SQL text and the terminal.
 // eslint-disable-next-line no-control-regex
@@ -42,10 +42,15 @@ const ArgsSchema = z
     remote: z.boolean().default(false),
     local: z.boolean().default(false),
     'persist-to': z.string().min(1).optional(),
+    env: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, 'must name an environment of wrangler.toml')
+      .optional(),
     help: z.boolean().optional(),
   })
   .refine((a) => !(a.remote && a.local), { message: '--remote and --local exclude each other' })
-  .refine((a) => !(a.remote && a['persist-to']), { message: '--persist-to needs --local' });
+  .refine((a) => !(a.remote && a['persist-to']), { message: '--persist-to needs --local' })
+  .refine((a) => a.remote || a.env === undefined, { message: '--env needs --remote' });
 
 type Args = z.infer<typeof ArgsSchema>;
 
@@ -67,6 +72,7 @@ function readFlags(argv: string[]) {
         remote: { type: 'boolean' },
         local: { type: 'boolean' },
         'persist-to': { type: 'string' },
+        env: { type: 'string', short: 'e' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -160,7 +166,7 @@ const sql = [
 ].join('\n');
 
 const where = args.remote
-  ? ['--remote']
+  ? ['--remote', ...(args.env ? ['--env', args.env] : [])]
   : ['--local', ...(args['persist-to'] ? ['--persist-to', args['persist-to']] : [])];
 let output: string;
 try {
