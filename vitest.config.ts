@@ -42,6 +42,9 @@ export default defineConfig({
                 // Anthropic API (test/anthropic-stand-in.ts).
                 ANTHROPIC_BASE_URL: inject('anthropicBaseUrl'),
                 TEST_SENTRY_URL: inject('sentryUrl'),
+                TEST_WEBHOOK_RECEIVER_URL: inject('webhookReceiverUrl'),
+                // Webhook retries follow each other at once (webhooks.test.ts).
+                WEBHOOK_RETRY_BASE_SECONDS: '0',
                 TEST_MIGRATIONS: await readD1Migrations('migrations'),
                 // Short windows, so that the fault tests see stalls and retries within seconds.
                 JOB_POLL_SECONDS: '1',

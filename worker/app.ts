@@ -26,6 +26,7 @@ import { projectRoutes } from './routes/projects.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { tenantRoutes } from './routes/tenant.ts';
 import { usageRoutes } from './routes/usage.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppEnv } from './types.ts';
 import { validationHook } from './validation.ts';
 
@@ -107,6 +108,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/v1/budgets', budgetRoutes);
   app.route('/v1/usage', usageRoutes);
   app.route('/v1/secrets', secretRoutes);
+  app.route('/v1/webhooks', webhookRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

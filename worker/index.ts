@@ -11,6 +11,7 @@ import { noteIsolateStart } from './services/readiness.ts';
 export { JobDO } from '../durable-objects/job/job-do.ts';
 export { TenantDO } from '../durable-objects/tenant/tenant-do.ts';
 export { DaytonaBreakerDO } from '../durable-objects/daytona/breaker-do.ts';
+export { WebhookDO } from '../durable-objects/webhooks/webhook-do.ts';
 
 const app = createApp();
 

@@ -53,7 +53,8 @@ export function deadlineAttemptLimit(kind: DeadlineKind): number | null {
     kind === 'retention' ||
     kind === 'standing' ||
     kind === 'budget' ||
-    kind === 'ledger'
+    kind === 'ledger' ||
+    kind === 'webhook'
     ? null
     : MAX_CLEANUP_ATTEMPTS;
 }

@@ -21,6 +21,7 @@ import { jobMaxWatchers } from '../../worker/config.ts';
 import { loadBudgetSettings } from '../../worker/lib/prices.ts';
 import { JobCost } from './cost.ts';
 import type { CostSummary } from './ledger.ts';
+import { queueJobEvents } from './webhooks.ts';
 import { deadlineAttemptLimit, fitInBudget, isTerminal, retryDelayMs } from './decisions.ts';
 import { mayErase, type EraseResult } from './erase.ts';
 import { JobRecord } from './record.ts';
@@ -376,6 +377,9 @@ export class JobDO extends DurableObject<Env> {
           break;
         case 'standing':
           await this.checkWatchers();
+          break;
+        case 'webhook':
+          if (state) await queueJobEvents(this.env, state);
           break;
       }
       this.store.clearDeadline(deadline);

@@ -12,6 +12,7 @@ import { endAgentStdout, readAgentStdout } from './agents/job-output.ts';
 import type { AgentEvent } from './agents/types.ts';
 import type { CostSummary } from './ledger.ts';
 import { toRow, type JobState } from './state.ts';
+import { queueJobEvents } from './webhooks.ts';
 import type { EventBody, JobEvent, JobStorage } from './storage.ts';
 import { completePrefix, decodeUtf8, splitOnCharacters } from './utf8.ts';
 
@@ -103,13 +104,17 @@ export class JobRecord {
     const previous = this.require();
     if (isTerminal(previous)) return null;
     const next: JobState = { ...previous, ...patch, updatedAt: nextVersion(previous, now) };
+    const started = next.status === 'running' && previous.status !== 'running';
     const event = this.store.transaction(() => {
       this.save(next);
+      // job.started is queued through a deadline, so that it survives an eviction or D1 failing.
+      if (started) this.store.setDeadline('webhook', now);
       return this.store.appendEvent('status', now, statusBody(next));
     });
     broadcast(this.ctx, event);
     log('info', 'job transition', { ...transitionFields(previous, next, now) });
     await this.mirror(next);
+    if (started) await this.queueWebhooks();
     return next;
   }
 
@@ -147,6 +152,7 @@ export class JobRecord {
       this.store.setDeadline('cleanup', now);
       this.store.setDeadline('release', now);
       this.store.setDeadline('retention', now); // re-armed for when the output expires: retention.ts
+      this.store.setDeadline('webhook', now);
       return appended;
     });
     for (const event of events) broadcast(this.ctx, event);
@@ -156,6 +162,26 @@ export class JobRecord {
       exit_code: next.exitCode,
     });
     await this.mirror(next);
+    await this.queueWebhooks();
+  }
+
+  /**
+   * Queues the job's webhook events now (webhooks.ts) and clears the `webhook` deadline; if that
+   * fails, the deadline is left for the alarm, which retries with backoff.
+   */
+  async queueWebhooks(): Promise<void> {
+    const deadline = this.store.deadlines().find((d) => d.kind === 'webhook');
+    const state = this.current;
+    if (!deadline || !state) return;
+    try {
+      await queueJobEvents(this.env, state);
+      this.store.clearDeadline(deadline);
+    } catch (error) {
+      log('warn', 'could not queue webhook events; will retry', {
+        job_id: state.id,
+        ...errorFields(error),
+      });
+    }
   }
 
   /** Writes the job's row to D1; if D1 fails, a `sync` deadline retries later. */

@@ -51,11 +51,13 @@ const deadlineKinds = [
   'standing',
   'budget',
   'ledger',
+  'webhook',
 ] as const;
 /**
  * What a deadline is for; `retention` deletes a finished job's output once it has expired,
  * `standing` closes watchers whose credentials were revoked, `budget` prices a running job and
- * checks its budgets, `ledger` writes the final ledger once the sandbox is deleted (cost.ts).
+ * checks its budgets, `ledger` writes the final ledger once the sandbox is deleted (cost.ts),
+ * `webhook` queues the job's webhook events (webhooks.ts).
  */
 export type DeadlineKind = (typeof deadlineKinds)[number];
 

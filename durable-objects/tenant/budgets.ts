@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { insertBudgetNotices, projectBudgets } from '../../worker/db/ledger.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
+import { queueWebhookEvent } from '../webhooks/queue.ts';
 
 /** Percent of a budget at which a notice is recorded, once per budget and month. */
 export const NOTICE_THRESHOLDS = [80, 90, 95, 100] as const;
@@ -257,6 +258,26 @@ export class TenantBudgets {
         createdAt: row.created_at,
       })),
     );
+    // One budget.threshold event per notice; a notice stays unsynced until its event is queued
+    // too, and queueing again after a failure sends nothing twice (durable-objects/webhooks/queue.ts).
+    for (const row of rows) {
+      await queueWebhookEvent(this.env, {
+        tenantId,
+        type: 'budget.threshold',
+        source: `budget:${row.scope}:${row.scope_id}:${row.month}:${row.threshold}`,
+        occurredAt: row.created_at,
+        data: {
+          budget: {
+            scope: row.scope,
+            ...(row.scope === 'project' ? { project_id: row.scope_id } : {}),
+            month: row.month,
+            threshold_percent: row.threshold,
+            spend_usd: row.spend / 1_000_000,
+            limit_usd: row.limit_micro / 1_000_000,
+          },
+        },
+      });
+    }
     for (const row of rows) {
       this.sql.exec(
         'UPDATE notices SET synced = 1 WHERE scope = ? AND scope_id = ? AND month = ? AND threshold = ?',

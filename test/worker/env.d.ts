@@ -20,6 +20,8 @@ declare global {
       TEST_JWT_PRIVATE_JWKS: string;
       /** Base URL of test/sentry-server.ts: envelopes of project N are at `/projects/N/envelopes`. */
       TEST_SENTRY_URL: string;
+      /** Base URL of test/webhook-receiver.ts: `/hooks/<name>` receives, `/control/<name>/…` steers. */
+      TEST_WEBHOOK_RECEIVER_URL: string;
     }
   }
 }

@@ -20,6 +20,9 @@ export const auditActions = [
   'secret.put',
   'secret.delete',
   'budget.set',
+  'webhook.create',
+  'webhook.delete',
+  'webhook.redeliver',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -20,6 +20,8 @@ import {
   tenants,
   unfinishedJob,
   usageLedger,
+  webhookDeliveries,
+  webhookSubscriptions,
 } from './schema.ts';
 
 export type TenantRow = typeof tenants.$inferSelect;
@@ -101,6 +103,8 @@ export async function tombstoneTenant(
     db.delete(memberships).where(eq(memberships.tenantId, tenantId)),
     // Secret values go at once too: nothing of the tenant may use them any more.
     db.delete(secrets).where(eq(secrets.tenantId, tenantId)),
+    // So do webhook subscriptions (their signing secrets): nothing more is sent for the tenant.
+    db.delete(webhookSubscriptions).where(eq(webhookSubscriptions.tenantId, tenantId)),
     db
       .insert(auditLog)
       .values({
@@ -188,7 +192,7 @@ const DELETE_BATCH = 500;
 /**
  * Deletes up to DELETE_BATCH of each kind of row the tenant owns, in one batch: API keys,
  * memberships, idempotency keys, audit entries but its `tenant.delete` entry, secrets, projects,
- * the cost ledger and the budget notices. Job rows go
+ * the cost ledger, the budget notices, webhook subscriptions and deliveries. Job rows go
  * separately, once their Job DO is erased (deleteJobRows); the tenant's row stays as the
  * tombstone. Returns how many rows it deleted: call it again until that is 0.
  */
@@ -296,6 +300,32 @@ export async function deleteTenantRows(d1: D1Database, tenantId: string): Promis
         sql`rowid IN (SELECT rowid FROM ${budgetNotices} WHERE ${budgetNotices.tenantId} = ${tenantId} LIMIT ${DELETE_BATCH})`,
       )
       .returning({ month: budgetNotices.month }),
+    db
+      .delete(webhookSubscriptions)
+      .where(
+        inArray(
+          webhookSubscriptions.id,
+          db
+            .select({ id: webhookSubscriptions.id })
+            .from(webhookSubscriptions)
+            .where(eq(webhookSubscriptions.tenantId, tenantId))
+            .limit(DELETE_BATCH),
+        ),
+      )
+      .returning({ id: webhookSubscriptions.id }),
+    db
+      .delete(webhookDeliveries)
+      .where(
+        inArray(
+          webhookDeliveries.id,
+          db
+            .select({ id: webhookDeliveries.id })
+            .from(webhookDeliveries)
+            .where(eq(webhookDeliveries.tenantId, tenantId))
+            .limit(DELETE_BATCH),
+        ),
+      )
+      .returning({ id: webhookDeliveries.id }),
   ]);
   if (results[0].length > 0 || results[1].length > 0) forgetTenantCredentials();
   return results.reduce((sum, rows) => sum + rows.length, 0);

@@ -27,8 +27,11 @@ import {
   secrets,
   tenants,
   usageLedger,
+  webhookDeliveries,
+  webhookSubscriptions,
 } from '../db/schema.ts';
 import { listIdempotencyKeys, type TenantRow } from '../db/tenant.ts';
+import { listSubscriptions, listTenantDeliveries } from '../db/webhooks.ts';
 import { errorFields, log } from '../lib/log.ts';
 
 /** D1 rows per page. */
@@ -155,6 +158,20 @@ async function* exportPieces(env: Env, tenant: TenantRow, now: number): AsyncGen
     'budget_notices',
     pagesOf((cursor) => listBudgetNotices(db, id, { limit: PAGE_ROWS, cursor })),
     rendered(budgetNotices),
+  );
+  // A subscription's URL and events, never its signing secret (read without those columns).
+  yield* arrayField(
+    'webhook_subscriptions',
+    pagesOf(async (cursor) => {
+      const page = await listSubscriptions(db, id, { limit: PAGE_ROWS, cursor });
+      return { rows: page.rows.map(({ eventList: _, ...row }) => row), next: page.next };
+    }),
+    rendered(webhookSubscriptions),
+  );
+  yield* arrayField(
+    'webhook_deliveries',
+    pagesOf((cursor) => listTenantDeliveries(db, id, { limit: PAGE_ROWS, cursor })),
+    rendered(webhookDeliveries),
   );
   // The tenant's own monthly budget is kept by its TenantDO, not in D1.
   const budget = await env.TENANT.getByName(id).budgetStatus(id, '', []);
