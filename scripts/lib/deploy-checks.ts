@@ -18,10 +18,10 @@ export const REQUIRED_SECRETS = [
 
 /**
  * Secrets a production deployment should have, but that the Worker runs without: a deploy warns
- * when one is missing. `JWT_SECRET` is only for JWT sign-in with a shared secret (docs/identity.md),
- * so it is not listed.
+ * when one is missing (unset, Sentry gets nothing and `GET /metrics` answers 503). `JWT_SECRET`
+ * is only for JWT sign-in with a shared secret (docs/identity.md), so it is not listed.
  */
-export const RECOMMENDED_SECRETS = ['SENTRY_DSN'] as const;
+export const RECOMMENDED_SECRETS = ['SENTRY_DSN', 'METRICS_TOKEN'] as const;
 
 /** A database id that `wrangler d1 create` never prints: the placeholder in wrangler.toml. */
 export const PLACEHOLDER_DATABASE_ID = /^0{8}-0{4}-0{4}-0{4}-0{11}[0-9]$/;

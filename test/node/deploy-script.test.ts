@@ -102,6 +102,7 @@ describe('npm run deploy -- --dry-run', () => {
     );
     expect(planned).toHaveLength(3);
     expect(r.stderr).toContain('warning: the secret SENTRY_DSN is not set');
+    expect(r.stderr).toContain('warning: the secret METRICS_TOKEN is not set');
   });
 
   it('uses --url for the smoke test', async () => {
@@ -116,14 +117,14 @@ describe('npm run deploy -- --dry-run', () => {
         '--url',
         'https://api.example.com/',
       ],
-      { secrets: [...ALL_SECRETS, 'SENTRY_DSN'] },
+      { secrets: [...ALL_SECRETS, 'SENTRY_DSN', 'METRICS_TOKEN'] },
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
       'would run: wrangler d1 migrations apply DB --remote --env production',
     );
     expect(r.stdout).toContain('would check: GET https://api.example.com/health/ready answers 200');
-    expect(r.stderr).not.toContain('SENTRY_DSN');
+    expect(r.stderr).not.toContain('is not set');
   });
 
   it('reports each missing secret and plans nothing', async () => {
