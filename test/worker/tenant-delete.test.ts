@@ -63,6 +63,8 @@ async function rowsOf(tenantId: string): Promise<Record<string, number>> {
     'secrets',
     'usage_ledger',
     'budget_notices',
+    'webhook_subscriptions',
+    'webhook_deliveries',
   ];
   const counts: Record<string, number> = {};
   for (const table of tables) {
@@ -84,6 +86,8 @@ const erased = {
   secrets: 0,
   usage_ledger: 0,
   budget_notices: 0,
+  webhook_subscriptions: 0,
+  webhook_deliveries: 0,
 };
 
 async function auditOf(tenantId: string) {
@@ -171,6 +175,14 @@ describe('DELETE /v1/tenant', () => {
       body: JSON.stringify({ value: 'a value to forget' }),
     });
     expect(secret.status).toBe(201);
+    const hook = await api('/v1/webhooks', apiKey, {
+      method: 'POST',
+      body: JSON.stringify({
+        url: `${env.TEST_WEBHOOK_RECEIVER_URL}/hooks/${crypto.randomUUID()}`,
+        events: ['budget.threshold'],
+      }),
+    });
+    expect(hook.status).toBe(201);
     // A budget notice and ledger lines (of the finished job) go with the tenant too.
     await env.TENANT.getByName(tenantId).setTenantBudget(tenantId, 1_000_000);
     await env.TENANT.getByName(tenantId).reportCost(tenantId, {
@@ -183,6 +195,8 @@ describe('DELETE /v1/tenant', () => {
       env.DB.prepare('SELECT COUNT(*) AS n FROM usage_ledger WHERE job_id = ?').bind(id).first('n');
     await expect.poll(() => ledgerLines(finished.id)).toBe(1);
     expect((await rowsOf(tenantId)).budget_notices).toBe(2);
+    // Each notice is a webhook delivery of the subscription.
+    expect((await rowsOf(tenantId)).webhook_deliveries).toBe(2);
     const other = await newTenant('owner');
     const untouched = await createJob(other.apiKey, { repo, command: 'true' });
     await waitForEnd(other.apiKey, untouched.id);
@@ -215,6 +229,7 @@ describe('DELETE /v1/tenant', () => {
     await expectProblem(await asUser(tenantId, 'person-1', 'GET', '/v1/jobs'), 401, 'unauthorized');
     // Secret values go at once too, with the tombstone.
     expect((await rowsOf(tenantId)).secrets).toBe(0);
+    expect((await rowsOf(tenantId)).webhook_subscriptions).toBe(0);
 
     await eventually(
       async () => JSON.stringify(await rowsOf(tenantId)) === JSON.stringify(erased),

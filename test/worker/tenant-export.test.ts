@@ -46,6 +46,20 @@ const exportSchema = z.strictObject({
     z.looseObject({ job_id: z.string(), item: z.string(), cost_micro_usd: z.number() }),
   ),
   budget_notices: z.array(z.looseObject({ scope: z.string(), threshold: z.number() })),
+  // URL, events and dates: never the signing secret or its ciphertext.
+  webhook_subscriptions: z.array(
+    z.strictObject({
+      id: z.string(),
+      tenant_id: z.string(),
+      url: z.string(),
+      events: z.string(),
+      description: z.string().nullable(),
+      created_by: z.string().nullable(),
+      created_at: z.number(),
+      disabled_at: z.number().nullable(),
+    }),
+  ),
+  webhook_deliveries: z.array(z.looseObject({ id: z.string(), event: z.string() })),
   tenant_budget: z.strictObject({ monthly_budget_micro_usd: z.number().nullable() }),
   audit_log: z.array(z.looseObject({ id: z.string(), action: z.string() })),
 });
@@ -101,6 +115,15 @@ describe('GET /v1/tenant/export', () => {
       body: JSON.stringify({ value: 'exported-secret-value' }),
     });
     expect(put.status).toBe(201);
+    const hook = await api('/v1/webhooks', apiKey, {
+      method: 'POST',
+      body: JSON.stringify({
+        url: `${env.TEST_WEBHOOK_RECEIVER_URL}/hooks/${crypto.randomUUID()}`,
+        events: ['budget.threshold'],
+      }),
+    });
+    expect(hook.status).toBe(201);
+    const { secret: hookSecret } = z.object({ secret: z.string() }).parse(await hook.json());
     // A budget and a notice: the TenantDO records the notice and writes it to D1.
     const budget = await api('/v1/budgets/tenant', apiKey, {
       method: 'PUT',
@@ -167,6 +190,13 @@ describe('GET /v1/tenant/export', () => {
     );
     expect(doc.budget_notices).toEqual([
       expect.objectContaining({ scope: 'tenant', scope_id: tenantId, threshold: 80 }),
+    ]);
+    expect(doc.webhook_subscriptions).toEqual([
+      expect.objectContaining({ events: '["budget.threshold"]' }),
+    ]);
+    expect(text).not.toContain(hookSecret);
+    expect(doc.webhook_deliveries).toEqual([
+      expect.objectContaining({ event: 'budget.threshold' }),
     ]);
     expect(doc.tenant_budget).toEqual({ monthly_budget_micro_usd: 1_000_000_000 });
     // The export itself is audited before its first byte, so it is in its own log.
