@@ -2,7 +2,7 @@
  * wrangler.toml's deployed environments against its top level, read through wrangler's own
  * config reader. Wrangler does not inherit vars, rate limits, D1 or Durable Object bindings into
  * `[env.*]`, so each environment repeats them: this test fails when a setting or binding added at
- * the top level was not added to every environment too, or an environment's copy drifted.
+ * the top level was not added to every environment too.
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -20,17 +20,19 @@ describe.each(ENVIRONMENTS)('[env.%s]', (name) => {
     expect(env.name).toBe(`omni-${name}`);
   });
 
-  it('has every setting of the top level, with the same value', () => {
-    // Staging runs exactly as production (ENVIRONMENT = "production", the same limits).
-    expect({ ...env.vars }).toEqual({ ...top.vars });
+  it('has every setting of the top level, and runs as production', () => {
+    // Values may differ per environment (CORS origins, limits); a missing one would fall back to
+    // the code's default, or make the Worker answer 503, in that environment only.
+    expect(Object.keys(env.vars).sort()).toEqual(Object.keys(top.vars).sort());
+    // "development" allows loopback services and file:// repositories (worker/config.ts).
     expect(env.vars.ENVIRONMENT).toBe('production');
   });
 
-  it('has the same Durable Object bindings, rate limits and schedules', () => {
+  it('has the same Durable Object bindings, rate-limit bindings and schedules', () => {
     const bindings = (c: typeof top) =>
       c.durable_objects.bindings.map((b) => ({ name: b.name, class_name: b.class_name }));
     expect(bindings(env)).toEqual(bindings(top));
-    const limits = (c: typeof top) => c.ratelimits.map((r) => ({ name: r.name, simple: r.simple }));
+    const limits = (c: typeof top) => c.ratelimits.map((r) => r.name);
     expect(limits(env)).toEqual(limits(top));
     expect(env.triggers).toEqual(top.triggers);
     expect(env.migrations).toEqual(top.migrations);
