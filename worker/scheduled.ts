@@ -5,6 +5,7 @@
 import { log } from './lib/log.ts';
 import { reconcileJobs } from './services/reconcile-jobs.ts';
 import { reencryptSecrets } from './services/reencrypt-secrets.ts';
+import { reencryptWebhookSecrets } from './services/reencrypt-webhook-secrets.ts';
 import { sweepSandboxes } from './services/sweep-sandboxes.ts';
 
 /** Refreshes D1 job rows that missed their final write (services/reconcile-jobs.ts). */
@@ -19,6 +20,7 @@ export async function runScheduledTask(cron: string, env: Env): Promise<void> {
       await reconcileJobs(env);
       // Also every 10 minutes: secrets of an older key get the current one (docs/secrets.md).
       await reencryptSecrets(env);
+      await reencryptWebhookSecrets(env);
       return;
     case CRON_SWEEP_SANDBOXES:
       await sweepSandboxes(env);

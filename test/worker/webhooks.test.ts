@@ -9,7 +9,9 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { queueWebhookEvent } from '../../durable-objects/webhooks/queue.ts';
+import { loadSecretsKeys, openSecret } from '../../worker/lib/secrets-crypto.ts';
 import { webhookUrlProblem } from '../../worker/routes/webhooks.ts';
+import { reencryptWebhookSecrets } from '../../worker/services/reencrypt-webhook-secrets.ts';
 import {
   CreatedWebhookSchema,
   DeliveryListSchema,
@@ -143,6 +145,34 @@ describe('subscriptions', () => {
       body: JSON.stringify({ url: hook().url, events: ['job.failed'] }),
     });
     expect(res.status).toBe(409);
+  });
+
+  it('keep their secret through a key rotation (re-encrypted under the new key)', async () => {
+    const created = await subscribe(admin, hook().url, ['job.failed']);
+    const rotated = {
+      ...env,
+      SECRETS_KEYS: JSON.stringify({
+        ...z.record(z.string(), z.string()).parse(JSON.parse(env.SECRETS_KEYS)),
+        rotated: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))),
+      }),
+      SECRETS_KEY_ID: 'rotated',
+    };
+    await expect.poll(async () => (await reencryptWebhookSecrets(rotated))?.reencrypted).toBe(0);
+    const row = z
+      .object({ key_id: z.string(), iv: z.string(), ciphertext: z.string() })
+      .parse(
+        await env.DB.prepare(
+          'SELECT key_id, iv, ciphertext FROM webhook_subscriptions WHERE id = ?',
+        )
+          .bind(created.id)
+          .first(),
+      );
+    expect(row.key_id).toBe('rotated');
+    const keyring = await loadSecretsKeys(rotated);
+    const sealed = { keyId: row.key_id, iv: row.iv, ciphertext: row.ciphertext };
+    expect(await openSecret(keyring, tenantId, `webhook:${created.id}`, sealed)).toBe(
+      created.secret,
+    );
   });
 
   it('are not visible to another tenant', async () => {

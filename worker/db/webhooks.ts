@@ -3,7 +3,7 @@
  * Only readDue and the WebhookDO see a subscription's encrypted secret; nothing here returns it
  * in the clear.
  */
-import { and, asc, desc, eq, isNull, lte, min, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, min, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { olderThan, toPage, type Cursor } from './page.ts';
@@ -371,4 +371,44 @@ export async function listTenantDeliveries(
     .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
     .limit(options.limit + 1);
   return toPage(rows, options.limit, (row) => ({ createdAt: row.createdAt, id: row.id }));
+}
+
+/** A subscription's encrypted secret, as the re-encryption reads it. */
+export type SealedSubscription = Pick<
+  WebhookSubscriptionRow,
+  'id' | 'tenantId' | 'keyId' | 'iv' | 'ciphertext'
+>;
+
+/** Up to `limit` subscriptions, of every tenant, whose secret is under one of `keyIds`. */
+export async function listSubscriptionsWithKeys(
+  d1: D1Database,
+  keyIds: readonly string[],
+  limit: number,
+): Promise<SealedSubscription[]> {
+  if (keyIds.length === 0) return [];
+  return drizzle(d1)
+    .select({
+      id: webhookSubscriptions.id,
+      tenantId: webhookSubscriptions.tenantId,
+      keyId: webhookSubscriptions.keyId,
+      iv: webhookSubscriptions.iv,
+      ciphertext: webhookSubscriptions.ciphertext,
+    })
+    .from(webhookSubscriptions)
+    .where(inArray(webhookSubscriptions.keyId, [...keyIds]))
+    .limit(limit);
+}
+
+/** Replaces the encrypted secret of `row` by `next` (the same secret under another key). */
+export async function replaceSubscriptionSecret(
+  d1: D1Database,
+  row: SealedSubscription,
+  next: Pick<WebhookSubscriptionRow, 'keyId' | 'iv' | 'ciphertext'>,
+): Promise<boolean> {
+  const updated = await drizzle(d1)
+    .update(webhookSubscriptions)
+    .set({ keyId: next.keyId, iv: next.iv, ciphertext: next.ciphertext })
+    .where(and(eq(webhookSubscriptions.id, row.id), eq(webhookSubscriptions.iv, row.iv)))
+    .returning({ id: webhookSubscriptions.id });
+  return updated.length > 0;
 }
