@@ -16,7 +16,16 @@ const outdir = mkdtempSync(join(tmpdir(), 'omni-bundle-'));
 try {
   const ran = spawnSync(
     process.execPath,
-    [`${root}node_modules/wrangler/bin/wrangler.js`, 'deploy', '--dry-run', '--outdir', outdir],
+    // What ships: the bundle is the same in every environment, only the bindings differ.
+    [
+      `${root}node_modules/wrangler/bin/wrangler.js`,
+      'deploy',
+      '--dry-run',
+      '--env',
+      'production',
+      '--outdir',
+      outdir,
+    ],
     { cwd: root, encoding: 'utf8' },
   );
   if (ran.status !== 0) {
