@@ -5,9 +5,12 @@
  * production. vitest.config.ts sets WEBHOOK_RETRY_BASE_SECONDS to 0: retries follow at once.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { JobDO } from '../../durable-objects/job/job-do.ts';
+import { JobStorage } from '../../durable-objects/job/storage.ts';
 import { queueWebhookEvent } from '../../durable-objects/webhooks/queue.ts';
 import { loadSecretsKeys, openSecret } from '../../worker/lib/secrets-crypto.ts';
 import { webhookUrlProblem } from '../../worker/routes/webhooks.ts';
@@ -18,7 +21,9 @@ import {
   WebhookSchema,
   type Delivery,
 } from '../../worker/schemas/webhooks.ts';
+import { allStatements, failingD1 } from './failing-d1.ts';
 import { addKey, api, createJob, newTenant, waitForEnd } from './helpers.ts';
+import { jobSpec } from './job-spec.ts';
 
 const receivedSchema = z.object({
   requests: z.array(
@@ -317,6 +322,46 @@ describe('deliveries', () => {
       { method: 'POST' },
     );
     expect(missing.status).toBe(404);
+  });
+
+  it("of a job's end are queued by a deadline that outlasts D1 failing, and sent once", async () => {
+    const { name, url } = hook();
+    const sub = await subscribe(admin, url, ['job.succeeded']);
+    const spec = jobSpec(tenantId);
+    const stub = env.JOB.getByName(spec.id);
+    await stub.create(spec);
+    expect((await waitForEnd(admin, spec.id)).status).toBe('succeeded');
+    await expect.poll(async () => (await received(name)).length, { timeout: 20_000 }).toBe(1);
+    // As if the end had been recorded while D1 was down: no delivery row, the deadline pending.
+    await env.DB.prepare('DELETE FROM webhook_deliveries WHERE subscription_id = ?')
+      .bind(sub.id)
+      .run();
+    const attempts = await runInDurableObject(stub, async (_, state) => {
+      const store = new JobStorage(state.storage);
+      store.setDeadline('webhook', Date.now());
+      await new JobDO(state, { ...env, DB: failingD1(env.DB, allStatements) }).alarm();
+      return store.deadlines().find((d) => d.kind === 'webhook')?.attempts;
+    });
+    expect(attempts).toBe(1);
+    expect(await deliveries(admin, sub.id)).toEqual([]);
+    // D1 is back when the retry comes: the event is queued and sent, under the same delivery id.
+    await runInDurableObject(stub, (_, state) => {
+      new JobStorage(state.storage).setDeadline('webhook', Date.now(), 1);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await expect.poll(async () => (await received(name)).length, { timeout: 20_000 }).toBe(2);
+    const [first, second] = await received(name);
+    expect(second?.headers['x-omni-delivery']).toBe(first?.headers['x-omni-delivery']);
+    const pending = await runInDurableObject(stub, (_, state) =>
+      new JobStorage(state.storage).deadlines().map((d) => d.kind),
+    );
+    expect(pending).not.toContain('webhook');
+    // Queued again, nothing new is sent: the delivery exists.
+    await runInDurableObject(stub, (_, state) => {
+      new JobStorage(state.storage).setDeadline('webhook', Date.now());
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await deliveries(admin, sub.id)).toHaveLength(1);
   });
 
   it('are queued once per event, however often the event is queued', async () => {
