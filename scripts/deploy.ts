@@ -23,11 +23,13 @@ import {
 import { change, query, readOptions, root, smokeTest } from './lib/deploy-cli.ts';
 import { readEnvironment } from './lib/wrangler-config.ts';
 
-const USAGE = `Usage: npm run deploy -- --env staging|production [--url https://…] [--dry-run] [--config wrangler.toml]
+const USAGE = `Usage: npm run deploy -- --env staging|production [--url https://…] [--smoke-seconds 90]
+         [--dry-run] [--config wrangler.toml]
 
 Checks the environment's secrets, applies its D1 migrations remotely, deploys the Worker with
 OMNI_VERSION set to the git commit, and smoke-tests GET /health/ready. --url is where to test it
-when the Worker is served on a route rather than workers.dev. --dry-run changes nothing: it runs
+when the Worker is served on a route rather than workers.dev; --smoke-seconds how long to wait
+for it. --dry-run changes nothing: it runs
 the checks and prints the commands it would run.`;
 
 const options = readOptions(process.argv.slice(2), USAGE);
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
       `deployed ${config.name} (version ${versionId ?? 'unknown'}), but wrangler printed no URL to smoke-test: run again with --url, or check GET /health/ready by hand`,
     );
   }
-  await smokeTest(url, version);
+  await smokeTest(url, version, options.smokeSeconds);
   console.log(
     `deployed ${config.name} ${version} (Worker version ${versionId ?? 'unknown'}) at ${url}`,
   );

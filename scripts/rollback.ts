@@ -15,7 +15,8 @@
 import { rollbackTarget } from './lib/deploy-checks.ts';
 import { change, query, readOptions, smokeTest } from './lib/deploy-cli.ts';
 
-const USAGE = `Usage: npm run rollback -- --env staging|production [--url https://…] [--dry-run] [--config wrangler.toml]
+const USAGE = `Usage: npm run rollback -- --env staging|production [--url https://…] [--smoke-seconds 90]
+         [--dry-run] [--config wrangler.toml]
 
 Goes back to the Worker version deployed before the current one. D1 and Durable Object storage
 are not rolled back. --url smoke-tests GET /health/ready there afterwards. --dry-run prints the
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     console.log('dry run: nothing was changed');
     return;
   }
-  if (options.url) await smokeTest(options.url, null);
+  if (options.url) await smokeTest(options.url, null, options.smokeSeconds);
   else console.log('no --url given: check GET /health/ready by hand');
 }
 

@@ -13,6 +13,8 @@ export interface DeployOptions {
   env: string;
   dryRun: boolean;
   url: string | null;
+  /** How long the smoke test waits for `/health/ready` to answer 200. */
+  smokeSeconds: number;
   config: string;
 }
 
@@ -26,6 +28,7 @@ export function readOptions(argv: string[], usage: string): DeployOptions {
         env: { type: 'string', short: 'e' },
         'dry-run': { type: 'boolean', default: false },
         url: { type: 'string' },
+        'smoke-seconds': { type: 'string' },
         config: { type: 'string', short: 'c' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -42,10 +45,15 @@ export function readOptions(argv: string[], usage: string): DeployOptions {
   if (!/^[a-z][a-z0-9-]*$/.test(values.env))
     fail(`--env ${values.env} is not an environment name`, usage);
   if (values.url !== undefined && !URL.canParse(values.url)) fail('--url is not a URL', usage);
+  const smokeSeconds = Number(values['smoke-seconds'] ?? 90);
+  if (!Number.isInteger(smokeSeconds) || smokeSeconds < 0) {
+    fail('--smoke-seconds must be a whole number of seconds', usage);
+  }
   return {
     env: values.env,
     dryRun: values['dry-run'],
     url: values.url?.replace(/\/+$/, '') ?? null,
+    smokeSeconds,
     config: values.config ?? `${root}wrangler.toml`,
   };
 }
@@ -136,7 +144,11 @@ export async function change(args: string[], options: DeployOptions): Promise<st
  * version: the new one may take some seconds to reach every location), for at most `seconds`.
  * @throws Error with the last answer when it never did.
  */
-export async function smokeTest(url: string, version: string | null, seconds = 90): Promise<void> {
+export async function smokeTest(
+  url: string,
+  version: string | null,
+  seconds: number,
+): Promise<void> {
   const target = `${url}/health/ready`;
   const deadline = Date.now() + seconds * 1000;
   let last = '';

@@ -4,6 +4,7 @@
  * commands): what they would run, and what stops them. Nothing here needs a network.
  */
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,19 +16,44 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 let configured: string;
 
+// \`deploy\` records the OMNI_VERSION it was given, which the readiness stand-in then reports.
 const FAKE = `#!/bin/sh
 printf '%s\\n' "$*" >> "$FAKE_DIR/calls.log"
 case "$1 $2" in
   "secret list") cat "$FAKE_DIR/secrets.json" ;;
   "deployments list") cat "$FAKE_DIR/deployments.json" ;;
+  "d1 migrations") echo "Migrations applied" ;;
+  "rollback "*) echo "rolled back" ;;
+  "deploy --env")
+    for arg in "$@"; do case "$arg" in OMNI_VERSION:*) printf '%s' "\${arg#OMNI_VERSION:}" > "$FAKE_DIR/version" ;; esac; done
+    echo "Uploaded omni-staging"
+    echo "Current Version ID: 0f6c1a52-7c35-4c0e-9a51-0c1f4f6f2a11" ;;
   *) echo "the stand-in does not run: $*" >&2; exit 3 ;;
 esac
 `;
+
+/** A stand-in of the deployed Worker's /health/ready: \`status\`, with the deployed version. */
+let readyStatus = 200;
+let server: Server;
+let serverUrl: string;
 
 const ALL_SECRETS = ['DAYTONA_API_KEY', 'STREAM_TOKEN_SECRET', 'SECRETS_KEYS', 'SECRETS_KEY_ID'];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'omni-deploy-test-'));
+  server = createServer((req, res) => {
+    void readFile(join(dir, 'version'), 'utf8')
+      .catch(() => 'dev')
+      .then((version) => {
+        res.writeHead(req.url === '/health/ready' ? readyStatus : 404, {
+          'content-type': 'application/json',
+        });
+        res.end(JSON.stringify({ status: readyStatus === 200 ? 'ready' : 'not_ready', version }));
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  serverUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   await writeFile(join(dir, 'wrangler'), FAKE);
   await chmod(join(dir, 'wrangler'), 0o755);
   // wrangler.toml with real-looking database ids, as after docs/DEPLOYMENT.md's first steps.
@@ -40,6 +66,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -157,6 +184,43 @@ describe('npm run deploy -- --dry-run', () => {
     const none = await run('deploy', ['--dry-run'], {});
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--env is required');
+  });
+});
+
+describe('npm run deploy (against the stand-ins)', () => {
+  it('runs the migrations and the deploy, then passes the smoke test on the deployed version', async () => {
+    readyStatus = 200;
+    const r = await run(
+      'deploy',
+      ['--env', 'staging', '--config', configured, '--url', serverUrl, '--smoke-seconds', '30'],
+      { secrets: [...ALL_SECRETS, 'SENTRY_DSN', 'METRICS_TOKEN'] },
+    );
+    expect(r.stderr).not.toMatch(/error|FAILED/);
+    expect(r.code).toBe(0);
+    expect(r.calls.map((c) => c.split(' --config ')[0])).toEqual([
+      'secret list --env staging --format json',
+      'd1 migrations apply DB --remote --env staging',
+      expect.stringMatching(/^deploy --env staging --var OMNI_VERSION:[0-9a-f]{12}(-dirty)? /),
+    ]);
+    const version = await readFile(join(dir, 'version'), 'utf8');
+    expect(r.stdout).toContain(
+      `smoke test passed: GET ${serverUrl}/health/ready → 200, version ${version}`,
+    );
+  });
+
+  it('fails loudly when /health/ready does not answer 200, and says how to roll back', async () => {
+    readyStatus = 503;
+    const r = await run(
+      'deploy',
+      ['--env', 'staging', '--config', configured, '--url', serverUrl, '--smoke-seconds', '0'],
+      { secrets: ALL_SECRETS },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `smoke test FAILED: GET ${serverUrl}/health/ready did not answer 200`,
+    );
+    expect(r.stderr).toContain('last answer: HTTP 503');
+    expect(r.stderr).toContain('npm run rollback -- --env staging');
   });
 });
 
