@@ -59,6 +59,8 @@ function toWebhook(info: SubscriptionInfo): Webhook {
 }
 
 function toDelivery(info: DeliveryInfo): Delivery {
+  // The body as it was sent: written by queue.ts from JSON.stringify, shown parsed.
+  const payload: unknown = JSON.parse(info.payload);
   return {
     id: info.id,
     subscription_id: info.subscriptionId,
@@ -71,7 +73,7 @@ function toDelivery(info: DeliveryInfo): Delivery {
     last_attempt_at: iso(info.lastAttemptAt),
     next_attempt_at: iso(info.nextAttemptAt),
     created_at: new Date(info.createdAt).toISOString(),
-    payload: JSON.parse(info.payload) as unknown,
+    payload,
     attempt_log: info.attemptLog.map((entry) => ({
       ...entry,
       at: new Date(entry.at).toISOString(),
