@@ -384,6 +384,32 @@ describe('deliveries', () => {
     expect(rows?.n).toBe(1);
   });
 
+  it('are listed page by page, newest first', async () => {
+    const sub = await subscribe(admin, hook().url, ['budget.threshold']);
+    for (let i = 0; i < 3; i++) {
+      await queueWebhookEvent(env, {
+        tenantId,
+        type: 'budget.threshold',
+        source: `budget:test:${crypto.randomUUID()}`,
+        occurredAt: Date.now(),
+        data: { budget: { threshold_percent: 80 + i } },
+      });
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const res = await api(`/v1/webhooks/${sub.id}/deliveries?limit=2${query}`, admin);
+      expect(res.status).toBe(200);
+      const page = DeliveryListSchema.parse(await res.json());
+      expect(page.data.length).toBeLessThanOrEqual(2);
+      seen.push(...page.data.map((d) => d.id));
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(3);
+  });
+
   it('go only to subscriptions that existed when the event happened', async () => {
     const { url } = hook();
     const sub = await subscribe(admin, url, ['budget.threshold']);
