@@ -7,9 +7,15 @@
  * Rate limits are switched off (RATE_LIMITS=off, development only) and the running-jobs cap
  * raised for the run, so that the figures are the API's own, not its 429s.
  *
+ * Then one row per endpoint of the API (scripts/lib/bench-endpoints.ts) with p50/p95/p99 and
+ * requests/s: every read with wrk; the writes that make something new each time (keys, members,
+ * projects, webhooks, job cancels) with a Node loop at a few concurrent requests.
+ *
  * Options (environment): BENCH_SECONDS (default 10), BENCH_POST_SECONDS (default 5; every POST
  * starts a real job in local-daytona, so this phase also loads the machine), BENCH_CONNECTIONS
- * (default 50).
+ * (default 50), BENCH_ENDPOINT_SECONDS (default 5, each per-endpoint row).
+ *
+ * Needs wrk (Debian/Ubuntu: `sudo apt-get install wrk`; macOS: `brew install wrk`).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,11 +27,18 @@ import { z } from 'zod';
 import { generateApiKey, hashApiKey, isWellFormedApiKey } from '../worker/lib/api-keys.ts';
 import { DEV_TENANT_ID, startDevStack } from './lib/dev-stack.ts';
 import { createSampleRepo } from './lib/sample-repo.ts';
+import {
+  nodeLoop,
+  printEndpointTable,
+  wrkEndpoint,
+  type EndpointResult,
+} from './lib/bench-endpoints.ts';
 
 const run = promisify(execFile);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const postSeconds = Number(process.env.BENCH_POST_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const endpointSeconds = Number(process.env.BENCH_ENDPOINT_SECONDS ?? 5);
 
 interface Result {
   name: string;
@@ -134,11 +147,14 @@ try {
     if (error instanceof Error && 'code' in error && error.code === 'ENOENT') throw error;
   });
 } catch {
-  console.error('wrk is not installed: apt-get install -y wrk');
+  console.error(
+    'wrk is not installed. Debian/Ubuntu: sudo apt-get install -y wrk; macOS: brew install wrk',
+  );
   process.exit(2);
 }
 
 const jwtSecret = `${crypto.randomUUID()}${crypto.randomUUID()}`;
+const metricsToken = `${crypto.randomUUID()}${crypto.randomUUID()}`;
 const state = await mkdtemp(join(tmpdir(), 'omni-bench-'));
 const repo = await createSampleRepo(state);
 const stack = await startDevStack({
@@ -152,8 +168,117 @@ const stack = await startDevStack({
     RATE_LIMITS: 'off',
     // Every POST starts a real job; the tenant's running-jobs cap would refuse most of them.
     TENANT_MAX_RUNNING_JOBS: '100000',
+    METRICS_TOKEN: metricsToken,
   },
 });
+/** One row per read endpoint (wrk) and per write endpoint (wrk or a Node loop). */
+async function measureEndpoints(
+  jobUrl: string,
+  jobId: string,
+  jobBody: string,
+): Promise<EndpointResult[]> {
+  const key = { authorization: `Bearer ${stack.apiKey}` };
+  const wrkOptions = { seconds: endpointSeconds, connections, dir: state };
+  const rows: EndpointResult[] = [];
+  const reads: [string, string, Record<string, string>][] = [
+    ['GET /health', '/health', {}],
+    ['GET /health/ready', '/health/ready', {}],
+    ['GET /metrics', '/metrics', { authorization: `Bearer ${metricsToken}` }],
+    ['GET /v1/jobs', '/v1/jobs', key],
+    ['GET /v1/jobs/{id}', `/v1/jobs/${jobId}`, key],
+    ['GET /v1/jobs/{id}/events', `/v1/jobs/${jobId}/events`, key],
+    ['GET /v1/keys', '/v1/keys', key],
+    ['GET /v1/members', '/v1/members', key],
+    ['GET /v1/audit', '/v1/audit', key],
+    ['GET /v1/secrets', '/v1/secrets', key],
+    ['GET /v1/projects', '/v1/projects', key],
+    ['GET /v1/budgets', '/v1/budgets', key],
+    ['GET /v1/usage', '/v1/usage', key],
+    ['GET /v1/webhooks', '/v1/webhooks', key],
+    ['GET /v1/tenant/export', '/v1/tenant/export', key],
+  ];
+  for (const [name, path, headers] of reads) {
+    rows.push(await wrkEndpoint(name, `${stack.url}${path}`, { headers }, wrkOptions));
+  }
+  const json = { ...key, 'content-type': 'application/json' };
+  rows.push(
+    await wrkEndpoint(
+      'POST /v1/jobs/{id}/stream-token',
+      `${jobUrl}/stream-token`,
+      { method: 'POST', headers: key },
+      wrkOptions,
+    ),
+    await wrkEndpoint(
+      'PUT /v1/budgets/tenant',
+      `${stack.url}/v1/budgets/tenant`,
+      { method: 'PUT', body: JSON.stringify({ monthly_budget_usd: 100000 }), headers: json },
+      wrkOptions,
+    ),
+    await wrkEndpoint(
+      'PUT /v1/secrets/{name}',
+      `${stack.url}/v1/secrets/BENCH_SECRET`,
+      { method: 'PUT', body: JSON.stringify({ value: 'bench-value' }), headers: json },
+      wrkOptions,
+    ),
+  );
+  const loop = { seconds: endpointSeconds, concurrency: 4, limit: 400 };
+  const run = crypto.randomUUID().slice(0, 8);
+  rows.push(
+    await nodeLoop(
+      'POST /v1/keys',
+      stack.apiKey,
+      (n) => ({
+        url: `${stack.url}/v1/keys`,
+        method: 'POST',
+        body: { name: `bench-${n}`, role: 'viewer' },
+        expect: 201,
+      }),
+      loop,
+    ),
+    await nodeLoop(
+      'PUT /v1/members/{subject}',
+      stack.apiKey,
+      (n) => ({
+        url: `${stack.url}/v1/members/bench-${run}-${n}`,
+        method: 'PUT',
+        body: { role: 'member' },
+        expect: 201,
+      }),
+      loop,
+    ),
+    await nodeLoop(
+      'POST /v1/projects',
+      stack.apiKey,
+      (n) => ({
+        url: `${stack.url}/v1/projects`,
+        method: 'POST',
+        body: { name: `bench-${run}-${n}` },
+        expect: 201,
+      }),
+      loop,
+    ),
+  );
+  // Each cancel needs a running job of its own: made (untimed) just before the timed request.
+  const sleeper = JSON.stringify({ ...JSON.parse(jobBody), command: 'sleep 60' });
+  rows.push(
+    await nodeLoop(
+      'POST /v1/jobs/{id}/cancel',
+      stack.apiKey,
+      async () => {
+        const res = await fetch(`${stack.url}/v1/jobs`, {
+          method: 'POST',
+          headers: json,
+          body: sleeper,
+        });
+        const { id } = z.object({ id: z.string() }).parse(await res.json());
+        return { url: `${stack.url}/v1/jobs/${id}/cancel`, method: 'POST', expect: 200 };
+      },
+      { seconds: endpointSeconds * 2, concurrency: 2, limit: 40 },
+    ),
+  );
+  return rows;
+}
+
 try {
   const jwt = await new SignJWT({ tenant_id: DEV_TENANT_ID, role: 'owner' })
     .setProtectedHeader({ alg: 'HS256' })
@@ -188,7 +313,22 @@ try {
   const postAlone = await sequentialPost(`${stack.url}/v1/jobs`, stack.apiKey, body);
   const shareKey = await authShare(jobUrl, stack.apiKey);
   const shareJwt = await authShare(jobUrl, jwt);
+  const endpoints = await measureEndpoints(jobUrl, job.id, body);
   results.push(await wrk('POST /v1/jobs', `${stack.url}/v1/jobs`, postSeconds, ['-s', script]));
+  // After the job POSTs: a subscription makes every later job send deliveries.
+  endpoints.push(
+    await nodeLoop(
+      'POST /v1/webhooks',
+      stack.apiKey,
+      () => ({
+        url: `${stack.url}/v1/webhooks`,
+        method: 'POST',
+        body: { url: 'https://hooks.example.com/omni', events: ['job.succeeded'] },
+        expect: 201,
+      }),
+      { seconds: endpointSeconds, concurrency: 4, limit: 200 },
+    ),
+  );
 
   console.log(
     `\nwrangler dev on ${stack.url}, wrk -t2 -c${connections}; GET runs ${seconds} s, POST ${postSeconds} s\n`,
@@ -204,6 +344,10 @@ try {
   console.log(`  API key: ${shareKey}`);
   console.log(`  JWT:     ${shareJwt}`);
   console.log(`  CPU per request (Node, ${process.version}): ${await authCpu(jwt, jwtSecret)}`);
+  console.log(
+    `\nPer endpoint (API key; wrk rows ${endpointSeconds} s at -c${connections}, node rows ${endpointSeconds} s or fewer requests):\n`,
+  );
+  printEndpointTable(endpoints);
 } finally {
   await stack.stop();
   await rm(state, { recursive: true, force: true });
