@@ -13,7 +13,7 @@ import { snapshotRoutes } from './snapshots.ts';
 /** What the API routes need from the server. */
 interface ApiDeps {
   readonly registry: SandboxRegistry;
-  readonly snapshots: readonly string[];
+  readonly snapshots: string[];
   /** Base URL of the toolbox, e.g. http://127.0.0.1:3986/toolbox. */
   toolboxUrl(): string;
   /** Origin of the server, e.g. http://127.0.0.1:3986. */

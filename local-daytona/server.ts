@@ -77,7 +77,8 @@ export async function startLocalDaytona(options: LocalDaytonaOptions): Promise<L
   const ownsRoot = options.root === undefined;
   const root = path.resolve(options.root ?? (await mkdtemp(path.join(tmpdir(), 'local-daytona-'))));
   await mkdir(root, { recursive: true });
-  const snapshots = options.snapshots ?? DEFAULT_SNAPSHOTS;
+  // A copy: snapshots registered through the API are added to it (snapshots.ts).
+  const snapshots = [...(options.snapshots ?? DEFAULT_SNAPSHOTS)];
   const toolsDir = await prepareAgentTools(root, options.claudePath);
   // The two refer to each other: slow-start rules decide how long a new sandbox is starting.
   const registry: SandboxRegistry = new SandboxRegistry(
