@@ -25,6 +25,8 @@ const configSchema = z.object({
   DAYTONA_API_KEY: z.string().min(1),
   DAYTONA_TARGET: z.string().min(1).default('us'),
   DAYTONA_SNAPSHOT: z.string().min(1).default('omni-sandbox'),
+  // Extra labels on every job sandbox, a JSON object of strings (npm run test:live labels its run).
+  DAYTONA_SANDBOX_LABELS: z.string().default(''),
   DAYTONA_CALL_TIMEOUT_SECONDS: positiveInt.default(60),
   DAYTONA_RETRY_SECONDS: positiveInt.default(600),
   JOB_POLL_SECONDS: positiveInt.default(5),
@@ -73,6 +75,8 @@ export interface Config {
     apiKey: string;
     target: string;
     snapshot: string;
+    /** Labels every job sandbox carries besides omni.job and omni.tenant (DAYTONA_SANDBOX_LABELS). */
+    sandboxLabels: Record<string, string>;
     /** The longest one Daytona call may take (creating a sandbox may take three times this). */
     callTimeoutSeconds: number;
     /** How long a step keeps retrying transient Daytona failures before the job fails. */
@@ -91,6 +95,31 @@ export interface Config {
   anthropicBaseUrl: string | null;
   /** Sandbox shapes: the defaults, the operator's limits, the image for other sizes. */
   sandbox: SandboxLimits;
+}
+
+const sandboxLabelsSchema = z.record(z.string().min(1), z.string());
+
+/** DAYTONA_SANDBOX_LABELS: '' for none, else a JSON object of string values. */
+function parseSandboxLabels(raw: string): Record<string, string> {
+  if (raw.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('The setting DAYTONA_SANDBOX_LABELS is missing or invalid: not JSON');
+  }
+  const parsed = sandboxLabelsSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `The setting DAYTONA_SANDBOX_LABELS is missing or invalid: ${parsed.error.issues[0]?.message ?? 'not an object of strings'}`,
+    );
+  }
+  if (Object.keys(parsed.data).some((key) => key.startsWith('omni.'))) {
+    throw new ConfigError(
+      'The setting DAYTONA_SANDBOX_LABELS is missing or invalid: omni.* labels are set by Omni itself',
+    );
+  }
+  return parsed.data;
 }
 
 /**
@@ -120,6 +149,7 @@ export function loadConfig(env: object): Config {
       apiKey: e.DAYTONA_API_KEY,
       target: e.DAYTONA_TARGET,
       snapshot: e.DAYTONA_SNAPSHOT,
+      sandboxLabels: parseSandboxLabels(e.DAYTONA_SANDBOX_LABELS),
       callTimeoutSeconds: e.DAYTONA_CALL_TIMEOUT_SECONDS,
       retrySeconds: e.DAYTONA_RETRY_SECONDS,
     },

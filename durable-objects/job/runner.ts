@@ -160,7 +160,11 @@ export class JobRunner {
         const input = {
           name: current.sandboxName,
           snapshot: current.snapshot,
-          labels: { 'omni.job': current.id, 'omni.tenant': current.tenantId },
+          labels: {
+            ...config.daytona.sandboxLabels,
+            'omni.job': current.id,
+            'omni.tenant': current.tenantId,
+          },
           shape: current.sandboxShape,
           image: current.sandboxImage,
           autoStopMinutes: autoStopMinutes(current.timeoutSeconds),
