@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Daytona } from '@daytonaio/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startLocalDaytona, type LocalDaytona } from '../../local-daytona/server.ts';
 import { startDevStack, type DevStack } from '../../scripts/lib/dev-stack.ts';
 import {
   deleteLabelled,
@@ -65,26 +66,30 @@ describe('clean-up by the run label, against local-daytona', () => {
   let dir: string;
   let repo: SampleRepo;
   let stack: DevStack;
+  /** Stands for the real Daytona: the stack is pointed at it as test/live points it at Daytona. */
+  let remote: LocalDaytona;
   let daytona: Daytona;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'omni-live-run-'));
     repo = await createSampleRepo(dir);
+    remote = await startLocalDaytona({ apiKey: `remote-${crypto.randomUUID()}` });
     stack = await startDevStack({
       port: 0,
       persistTo: join(dir, 'wrangler'),
-      vars: { DAYTONA_SANDBOX_LABELS: JSON.stringify(runLabels) },
+      vars: {
+        DAYTONA_API_URL: remote.apiUrl,
+        DAYTONA_API_KEY: remote.apiKey,
+        DAYTONA_SANDBOX_LABELS: JSON.stringify(runLabels),
+      },
     });
-    daytona = new Daytona({
-      apiKey: stack.daytona.apiKey,
-      apiUrl: stack.daytona.apiUrl,
-      target: 'us',
-    });
+    daytona = new Daytona({ apiKey: remote.apiKey, apiUrl: remote.apiUrl, target: 'us' });
   });
 
   afterAll(async () => {
     await daytona?.[Symbol.asyncDispose]();
     await stack?.stop();
+    await remote?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -97,7 +102,8 @@ describe('clean-up by the run label, against local-daytona', () => {
     expect(res.status).toBe(201);
     const job = z.object({ id: z.string() }).parse(await res.json());
 
-    // The job's sandbox appears under the run label, with Omni's own labels kept.
+    // The job's sandbox appears on the Daytona the settings name (not the stack's own
+    // local-daytona) under the run label, with Omni's own labels kept.
     let ids: string[] = [];
     for (let i = 0; i < 600 && ids.length === 0; i++) {
       ids = await listLabelled(daytona, runLabels);
@@ -106,6 +112,7 @@ describe('clean-up by the run label, against local-daytona', () => {
     expect(ids).toHaveLength(1);
     const jobSandbox = await daytona.get(ids[0] ?? '');
     expect(jobSandbox.labels).toMatchObject({ [RUN_LABEL]: runId, 'omni.job': job.id });
+    expect((await stack.daytona.stats()).sandboxesCreated).toBe(0);
 
     // One more of this run, and one of another run that must survive.
     const mine = await daytona.create({ snapshot: 'omni-sandbox', labels: runLabels });
