@@ -62,7 +62,7 @@ Builds sandbox-image/Dockerfile as a Daytona snapshot, waits until it is active,
 .omni/snapshot.json and prints the DAYTONA_SNAPSHOT line for wrangler.toml. With --prune it
 deletes old snapshots instead (both can be given: build first, then prune).
 
-  --name NAME           snapshot name, e.g. omni-sandbox-20261201 (default: $OMNI_SNAPSHOT)
+  --name NAME           snapshot name, e.g. omni-sandbox-20261201
   --env ENV             staging or production: the environment the printed line is for
   --replace             delete an existing snapshot of that name and build it again
   --timeout-minutes N   how long to wait for the build (default ${DEFAULT_TIMEOUT_MINUTES})
@@ -183,8 +183,7 @@ function parseOptions(argv: string[], env: Env): Options | undefined {
   const v = parsed.values;
   if (v.help) return undefined;
 
-  const rawName = v.name ?? envValue(env, 'OMNI_SNAPSHOT');
-  const name = rawName === undefined ? undefined : parseName(rawName);
+  const name = v.name === undefined ? undefined : parseName(v.name);
   if (name === undefined && !v.prune) {
     throw new UsageError(
       'give the snapshot to build with --name (e.g. --name omni-sandbox-20261201), or --prune',
