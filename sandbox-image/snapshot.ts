@@ -26,7 +26,6 @@ import {
   Image,
 } from '@daytonaio/sdk';
 import type { Snapshot } from '@daytonaio/sdk';
-import { readEnvironment } from '../scripts/lib/wrangler-config.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOCKERFILE = fileURLToPath(new URL('./Dockerfile', import.meta.url));
@@ -456,7 +455,9 @@ async function listSnapshots(daytona: Daytona): Promise<Snapshot[]> {
 }
 
 /** The snapshot names wrangler.toml's environments use: never pruned. */
-function namesInUse(): Set<string> {
+async function namesInUse(): Promise<Set<string>> {
+  // Loaded here: wrangler takes a while to load, and only --prune needs it.
+  const { readEnvironment } = await import('../scripts/lib/wrangler-config.ts');
   const names = new Set<string>();
   for (const env of [undefined, ...ENVIRONMENTS]) {
     const value = readEnvironment(WRANGLER_TOML, env).vars['DAYTONA_SNAPSHOT'];
@@ -466,7 +467,7 @@ function namesInUse(): Set<string> {
 }
 
 async function prune(daytona: Daytona, options: Options): Promise<void> {
-  const protectedNames = namesInUse();
+  const protectedNames = await namesInUse();
   if (options.name) protectedNames.add(options.name);
   const candidates = (await listSnapshots(daytona))
     .filter((s) => s.name.startsWith(options.prefix))
