@@ -104,7 +104,8 @@ export function snapshotRoutes(names: string[]): Route[] {
         throw new HttpError(400, 'Either imageName or buildInfo must be given');
       }
       if (names.includes(body.name)) {
-        throw new HttpError(409, `Snapshot with name "${body.name}" already exists`);
+        // The API description lists 200 and 400 for this call, no 409.
+        throw new HttpError(400, `Snapshot with name "${body.name}" already exists`);
       }
       const base = snapshotResources(body.name);
       registered.set(body.name, {
