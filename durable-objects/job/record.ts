@@ -230,6 +230,7 @@ export class JobRecord {
         [offsetKey]: state[offsetKey] + consumed,
         storedOutputBytes: state.storedOutputBytes + keptLength,
         outputTruncated: truncateNow,
+        firstOutputAt: state.firstOutputAt ?? (keptLength > 0 ? now : null),
       };
       // An agent job's stdout also yields typed events (agents/job-output.ts); all of it, even
       // past the output cap, so that its result line counts.

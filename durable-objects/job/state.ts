@@ -67,6 +67,8 @@ export const jobStateSchema = z.object({
   provisioningAt: nullableTime,
   cloningAt: nullableTime,
   runningAt: nullableTime,
+  /** When the command first printed something (metrics: time to first output). */
+  firstOutputAt: nullableTime.default(null),
   finishedAt: nullableTime,
   updatedAt: z.number().int(),
   /** The name the sandbox is (or will be) created under, recorded before Daytona is called. */
@@ -156,6 +158,7 @@ export function initialState(spec: JobSpec, waiting = false): JobState {
     provisioningAt: null,
     cloningAt: null,
     runningAt: null,
+    firstOutputAt: null,
     finishedAt: null,
     updatedAt: spec.createdAt,
     // Daytona sandbox names are unique per organisation; the job id makes this one unique.
@@ -200,6 +203,7 @@ export function toRow(state: JobState): JobRow {
     provisioningAt: state.provisioningAt,
     cloningAt: state.cloningAt,
     runningAt: state.runningAt,
+    firstOutputAt: state.firstOutputAt,
     finishedAt: state.finishedAt,
     updatedAt: state.updatedAt,
   };

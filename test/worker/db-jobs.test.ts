@@ -28,6 +28,7 @@ describe('upsertJob', () => {
       provisioningAt: null,
       cloningAt: null,
       runningAt: null,
+      firstOutputAt: null,
       finishedAt: null,
       updatedAt: 1000,
     };

@@ -219,15 +219,18 @@ describe('GET /metrics: the text', () => {
       ['omni_spend_usd_total', 'counter'],
       ['omni_metrics_d1_rows_read', 'gauge'],
     ]);
-    // 2 kinds × 4 final statuses, and 3 phases.
-    expect(expectHistogramsConsistent(parsed)).toBe(11);
+    // 2 kinds × 4 final statuses, and 4 phases.
+    expect(expectHistogramsConsistent(parsed)).toBe(12);
     expect(value(parsed, 'omni_jobs_active', { status: 'queued' })).toBeGreaterThanOrEqual(0);
   });
 
   it('counts the jobs this test runs, their durations, phases, errors and spend', async () => {
     const before = await metrics();
     const jobs = await Promise.all([
-      createJob(tenant.apiKey, { repo: { url: env.FIXTURE_REPO_URL }, command: 'sleep 1' }),
+      createJob(tenant.apiKey, {
+        repo: { url: env.FIXTURE_REPO_URL },
+        command: 'echo hi; sleep 1',
+      }),
       createJob(tenant.apiKey, { repo: { url: env.FIXTURE_REPO_URL }, command: 'exit 3' }),
     ]);
     const [ok, failed] = await Promise.all(jobs.map((job) => waitForEnd(tenant.apiKey, job.id)));
@@ -262,6 +265,10 @@ describe('GET /metrics: the text', () => {
     for (const phase of ['queue', 'create', 'clone']) {
       expect(delta('omni_job_phase_seconds_count', { phase }), phase).toBeGreaterThanOrEqual(2);
     }
+    // Only the job that printed something has a first output.
+    expect(delta('omni_job_phase_seconds_count', { phase: 'first_output' })).toBeGreaterThanOrEqual(
+      1,
+    );
     expect(spend(after)).toBeGreaterThan(spend(before));
     expectHistogramsConsistent(after);
   });

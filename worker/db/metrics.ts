@@ -37,6 +37,8 @@ export const PHASES = {
   create: { key: 'c', sql: 'cloning_at - provisioning_at', bounds: PHASE_BOUNDS },
   /** `cloning` to `running`: the repository clone. */
   clone: { key: 'g', sql: 'running_at - cloning_at', bounds: PHASE_BOUNDS },
+  /** `running` to the command's first output (stdout or stderr); jobs that printed nothing have none. */
+  first_output: { key: 'o', sql: 'first_output_at - running_at', bounds: PHASE_BOUNDS },
 } as const satisfies Record<string, Timing>;
 
 const TIMINGS: readonly Timing[] = [JOB_DURATION, ...Object.values(PHASES)];

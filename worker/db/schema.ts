@@ -160,6 +160,8 @@ export const jobs = sqliteTable(
     provisioningAt: integer('provisioning_at'),
     cloningAt: integer('cloning_at'),
     runningAt: integer('running_at'),
+    /** When the job's command first printed something (stdout or stderr), for metrics. */
+    firstOutputAt: integer('first_output_at'),
     finishedAt: integer('finished_at'),
     updatedAt: integer('updated_at')
       .notNull()

@@ -124,7 +124,7 @@ export function metricFamilies(rows: MetricsRows): Family[] {
     {
       type: 'histogram',
       name: 'omni_job_phase_seconds',
-      help: 'Time a job spent in one phase of its sandbox: queue (created to provisioning), create (the sandbox), clone (the repository).',
+      help: "Time a job spent in one phase of its sandbox: queue (created to provisioning), create (the sandbox), clone (the repository), first_output (running to the command's first output).",
       bounds: PHASES.queue.bounds,
       series: phases,
     },

@@ -1,0 +1,1 @@
+ALTER TABLE `jobs` ADD `first_output_at` integer;
