@@ -9,8 +9,8 @@
  * D1 statement with D1's own `rows_read`/`rows_written`, every subrequest and RPC call to a
  * Durable Object, every alarm run, every Durable Object storage call, every outbound fetch (to
  * Daytona, to webhook receivers). WebSocket messages are counted by the watcher. What it misses:
- * work the trace store does not record (CPU time, Durable Object SQL rows, which the store does
- * not break down), and the watcher's own upgrade request counts as one HTTP request of the job.
+ * work the trace store does not record (CPU time, bytes stored), most WebSocket upgrade requests
+ * (the store records few of them), and calls local-daytona answers differently from Daytona.
  */
 import { createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -138,13 +138,19 @@ function printPhase(p: Phase): void {
   console.log(`  D1 rows written      ${per(t.d1RowsWritten)}`);
   console.log(`  DO subrequests       ${per(t.doSubrequests)}`);
   console.log(`  DO RPC calls         ${rpcText(t, jobs)}`);
-  console.log(`  DO storage calls     ${per(t.doStorageOps)}`);
+  console.log(
+    `  DO storage calls     ${per(t.doStorageOps)} (SQL rows read ${per(t.doRowsRead)}, written ${per(t.doRowsWritten)})`,
+  );
   console.log(`  alarm runs           ${per(t.alarms)}`);
   console.log(`  outbound fetches     ${per(t.outboundFetches)}`);
   console.log(
     `  HTTP requests        ${per(t.httpRequests)} recorded (sent: 1 POST and 1 WebSocket upgrade; the store records few upgrades)`,
   );
   console.log(`  WebSocket messages   ${per(p.messages)} (to one watcher)`);
+  console.log(`  D1 statements (per job: runs / rows read / rows written):`);
+  for (const [sql, v] of [...t.statements].sort((a, b) => b[1].written - a[1].written)) {
+    console.log(`    ${per(v.count)} / ${per(v.read)} / ${per(v.written)}  ${sql}`);
+  }
   console.log(`  by what started the work (per job: D1 statements / rows read / rows written):`);
   for (const [label, c] of [...p.byRoot].sort((a, b) => b[1].d1Statements - a[1].d1Statements)) {
     console.log(

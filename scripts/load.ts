@@ -3,7 +3,8 @@
  * stream watchers (WebSocket, kept open until the job ends) and cancels, R operations a minute
  * for N minutes, started at fixed intervals whatever the answers take (an open loop). Prints
  * p50/p95/p99 and errors per operation for each minute and, at the end, whether latency or errors
- * drifted between the first and the last minute (scripts/lib/load-ops.ts `drift`).
+ * drifted between the first and the last minute (scripts/lib/load-ops.ts `drift`: p95 up by more
+ * than 50 % and 20 ms, p50 when a minute has under 15 samples of an operation, or new errors).
  *
  * Against a local stack it starts (local-daytona, `wrangler dev`, rate limits off), or against
  * `--url U --key K --repo GIT_URL` (a deployed Omni: the key's tenant pays for the jobs).

@@ -125,10 +125,14 @@ export function minuteLines(minute: number, stats: Record<Operation, MinuteStats
 
 const errorCount = (s: MinuteStats) => [...s.errors.values()].reduce((a, b) => a + b, 0);
 
+/** Fewer samples than this in a minute: its p95 is nearly its maximum, so p50 is compared. */
+export const MIN_SAMPLES_FOR_P95 = 15;
+
 /**
- * Drift between the first and the last minute, per operation: p95 grew by more than 50 % (and by
- * more than 20 ms, so that a 4 ms → 7 ms change on an idle machine is not called drift), or the
- * last minute had errors where the first had none (or more than twice as many).
+ * Drift between the first and the last minute, per operation: the p95 grew by more than 50 % and
+ * by more than 20 ms (so that 4 ms → 7 ms on an idle machine is not called drift) — the p50 when
+ * either minute has fewer than MIN_SAMPLES_FOR_P95 samples — or the last minute had errors where
+ * the first had none (or more than twice as many).
  */
 export function drift(
   first: Record<Operation, MinuteStats>,
@@ -139,10 +143,11 @@ export function drift(
     const a = first[op];
     const b = last[op];
     if (a.times.length && b.times.length) {
-      const pa = percentile(a.times, 95);
-      const pb = percentile(b.times, 95);
+      const p = Math.min(a.times.length, b.times.length) >= MIN_SAMPLES_FOR_P95 ? 95 : 50;
+      const pa = percentile(a.times, p);
+      const pb = percentile(b.times, p);
       if (pb > pa * 1.5 && pb - pa > 20)
-        found.push(`${op}: p95 ${pa.toFixed(0)} ms → ${pb.toFixed(0)} ms`);
+        found.push(`${op}: p${p} ${pa.toFixed(0)} ms → ${pb.toFixed(0)} ms`);
     }
     const ea = errorCount(a);
     const eb = errorCount(b);

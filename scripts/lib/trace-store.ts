@@ -3,7 +3,7 @@
  * (`<persist-to>/v3/observability/miniflare-wobs-trace-store/*.sqlite`, table `spans`): one row
  * per invocation (HTTP request, alarm, RPC call into a Durable Object) and per operation inside it
  * (D1 statement with its `rows_read`/`rows_written` from D1's result meta, Durable Object
- * storage call, subrequest to a Durable Object, outbound fetch). `npm run capacity` counts these.
+ * storage call with its SQL rows, subrequest to a Durable Object, outbound fetch). `npm run capacity` counts these.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -97,8 +97,22 @@ export interface Costs {
   rpcByMethod: Map<string, number>;
   alarms: number;
   doStorageOps: number;
+  /** Rows the Durable Objects' SQL statements read and wrote (from the spans' response meta). */
+  doRowsRead: number;
+  doRowsWritten: number;
   outboundFetches: number;
   httpRequests: number;
+  /** Per D1 statement text (shortened): how often it ran and the rows it read and wrote. */
+  statements: Map<string, { count: number; read: number; written: number }>;
+}
+
+/** The SQL of a D1 span, its whitespace folded, cut to `max` characters. */
+export function statementText(span: Span, max = 90): string {
+  const after = span.attributes.slice(span.attributes.indexOf('db.query.text'));
+  const sql =
+    /\b(select|insert|update|delete|with|replace)\b[\x20-\x7e\n\t]*/i.exec(after)?.[0] ?? '?';
+  const folded = sql.replace(/\s+/g, ' ').trim();
+  return folded.length > max ? `${folded.slice(0, max - 1)}…` : folded;
 }
 
 /** Sums the spans (the caller picks which: e.g. all after a mark). */
@@ -111,17 +125,32 @@ export function costs(spans: Span[]): Costs {
     rpcByMethod: new Map(),
     alarms: 0,
     doStorageOps: 0,
+    doRowsRead: 0,
+    doRowsWritten: 0,
     outboundFetches: 0,
     httpRequests: 0,
+    statements: new Map(),
   };
   for (const span of spans) {
     if (span.kind === 'd1') {
       c.d1Statements++;
-      c.d1RowsRead += numberAttribute(span, 'cloudflare.d1.response.rows_read');
-      c.d1RowsWritten += numberAttribute(span, 'cloudflare.d1.response.rows_written');
+      const read = numberAttribute(span, 'cloudflare.d1.response.rows_read');
+      const written = numberAttribute(span, 'cloudflare.d1.response.rows_written');
+      c.d1RowsRead += read;
+      c.d1RowsWritten += written;
+      const key = statementText(span);
+      const seen = c.statements.get(key) ?? { count: 0, read: 0, written: 0 };
+      c.statements.set(key, {
+        count: seen.count + 1,
+        read: seen.read + read,
+        written: seen.written + written,
+      });
     } else if (span.name === 'durable_object_subrequest') c.doSubrequests++;
-    else if (span.name.startsWith('durable_object_storage_')) c.doStorageOps++;
-    else if (span.kind === 'jsrpc') {
+    else if (span.name.startsWith('durable_object_storage_')) {
+      c.doStorageOps++;
+      c.doRowsRead += numberAttribute(span, 'cloudflare.durable_object.response.rows_read');
+      c.doRowsWritten += numberAttribute(span, 'cloudflare.durable_object.response.rows_written');
+    } else if (span.kind === 'jsrpc') {
       const method = textAttribute(span, 'jsrpc.method') || '?';
       c.rpcByMethod.set(method, (c.rpcByMethod.get(method) ?? 0) + 1);
     } else if (span.name === 'alarm') c.alarms++;
