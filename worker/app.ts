@@ -30,7 +30,7 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import type { AppEnv } from './types.ts';
 import { validationHook } from './validation.ts';
 
-/** Largest request body accepted on any endpoint: room for an agent job's 100 KB prompt. */
+/** Largest request body accepted on every endpoint: room for an agent job's 100 KB prompt. */
 export const MAX_BODY_BYTES = 128 * 1024;
 
 /** Settings of the app itself; tests shorten the request timeout. */

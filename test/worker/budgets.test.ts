@@ -300,7 +300,7 @@ describe('a running job over a budget', () => {
       limitUsd + jobs.length * SANDBOX_USD_PER_SECOND * (CHECK_SECONDS + 10),
     );
     // Once every job has reported its final cost and returned its slot, the TenantDO's spend is
-    // exactly the sum of the jobs' final costs and nothing is reserved any more.
+    // exactly the sum of the jobs' final costs and nothing is still reserved.
     const budgets = await until(async () => {
       const page = BudgetsSchema.parse(await (await api('/v1/budgets', apiKey)).json());
       const tenant = page.budgets[0];

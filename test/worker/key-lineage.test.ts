@@ -47,7 +47,7 @@ describe('keys made by keys', () => {
     expect(await statusWith(parent.key)).toBe(401);
     expect(await statusWith(child.key)).toBe(401);
     expect(await statusWith(grandchild.key)).toBe(401);
-    // The list says so: the child keeps its own role, and has no effective one any more.
+    // The list says so: the child keeps its own role, and has no effective one now.
     expect(await effectiveRoleOf(owner, child.id)).toEqual({ role: 'admin', effective_role: null });
   });
 

@@ -101,7 +101,7 @@ export async function tombstoneTenant(
       .set({ revokedAt: entry.time })
       .where(and(eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt))),
     db.delete(memberships).where(eq(memberships.tenantId, tenantId)),
-    // Secret values go at once too: nothing of the tenant may use them any more.
+    // Secret values go at once too: nothing of the tenant may use them from now on.
     db.delete(secrets).where(eq(secrets.tenantId, tenantId)),
     // So do webhook subscriptions (their signing secrets): nothing more is sent for the tenant.
     db.delete(webhookSubscriptions).where(eq(webhookSubscriptions.tenantId, tenantId)),
