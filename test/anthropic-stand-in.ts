@@ -26,6 +26,7 @@ import {
   TOOL_COMMAND,
   TURN_USAGE,
 } from './anthropic-script.ts';
+import { listenOnLoopback } from './loopback-server.ts';
 
 type Usage = { input: number; output: number; cacheRead: number; cacheWrite: number };
 
@@ -320,15 +321,5 @@ export async function startAnthropicStandIn(): Promise<AnthropicStandIn> {
       else res.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return listenOnLoopback(server);
 }

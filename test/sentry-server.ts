@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { listenOnLoopback } from './loopback-server.ts';
 
 interface SentryServer {
   /** Base URL, e.g. http://127.0.0.1:41234: a DSN is `http://key@127.0.0.1:41234/<project>`. */
@@ -43,15 +44,5 @@ export async function startSentryServer(): Promise<SentryServer> {
     }
     res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return listenOnLoopback(server);
 }

@@ -5,6 +5,7 @@
  * `GET /control/<name>/requests` lists what <name> received. Every test uses its own name.
  */
 import { createServer, type IncomingMessage } from 'node:http';
+import { listenOnLoopback } from './loopback-server.ts';
 
 interface WebhookReceiver {
   /** Base URL, e.g. http://127.0.0.1:41234. */
@@ -64,15 +65,5 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     }
     res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return listenOnLoopback(server);
 }
