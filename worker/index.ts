@@ -12,6 +12,7 @@ export { JobDO } from '../durable-objects/job/job-do.ts';
 export { TenantDO } from '../durable-objects/tenant/tenant-do.ts';
 export { DaytonaBreakerDO } from '../durable-objects/daytona/breaker-do.ts';
 export { WebhookDO } from '../durable-objects/webhooks/webhook-do.ts';
+export { GitHubAppDO } from '../durable-objects/github/github-app-do.ts';
 
 const app = createApp();
 

@@ -372,6 +372,111 @@ export const webhookDeliveries = sqliteTable(
   ],
 );
 
+/** What makes a GitHub App installation start a job (docs/github.md). */
+export const githubTriggers = ['command', 'mention', 'label', 'pull_request', 'rerequest'] as const;
+export type GitHubTrigger = (typeof githubTriggers)[number];
+
+/**
+ * GitHub App installations mapped to a tenant and the project their jobs belong to
+ * (`PUT /v1/github/installations/{id}`). `settings` is JSON, validated by the API: which
+ * triggers are on (the `/omni` command, mentions of the App, labels, pull request review) and
+ * the agent options of the jobs they start. One installation belongs to one tenant.
+ */
+export const githubInstallations = sqliteTable(
+  'github_installations',
+  {
+    installationId: integer('installation_id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    projectId: text('project_id').notNull(),
+    /** The account (user or organisation) the App is installed on, as GitHub last named it. */
+    accountLogin: text('account_login'),
+    settings: text('settings').notNull(),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('github_installations_tenant_idx').on(t.tenantId, t.createdAt, t.installationId)],
+);
+
+/** What Omni did with one inbound GitHub delivery. */
+export const githubDeliveryOutcomes = [
+  'accepted',
+  'job_created',
+  'ignored',
+  'invalid',
+  'failed',
+] as const;
+export type GitHubDeliveryOutcome = (typeof githubDeliveryOutcomes)[number];
+
+/**
+ * Inbound GitHub webhook deliveries, one row per `X-GitHub-Delivery` (the primary key is what
+ * makes a redelivery start nothing). `tenantId` is null while the installation is not mapped.
+ * No payload is kept: only what an admin needs to see what happened and why.
+ */
+export const githubDeliveries = sqliteTable(
+  'github_deliveries',
+  {
+    deliveryId: text('delivery_id').primaryKey(),
+    event: text('event').notNull(),
+    action: text('action'),
+    installationId: integer('installation_id'),
+    tenantId: text('tenant_id'),
+    /** `owner/name` of the repository the event is about, if any. */
+    repository: text('repository'),
+    /** The login of whoever caused the event. */
+    sender: text('sender'),
+    outcome: text('outcome', { enum: githubDeliveryOutcomes }).notNull(),
+    /** Why it was ignored or failed, in words an admin can act on. */
+    reason: text('reason'),
+    jobId: text('job_id'),
+    receivedAt: integer('received_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('github_deliveries_tenant_idx').on(t.tenantId, t.receivedAt, t.deliveryId),
+    index('github_deliveries_received_idx').on(t.receivedAt),
+  ],
+);
+
+/**
+ * A job started from GitHub and what Omni has told GitHub about it: the check run on `headSha`,
+ * the comment that answers the trigger, the pull request of the agent's changes. `spec` is the
+ * job body it was created with, so `check_run.rerequested` can start it again. `answered` is
+ * JSON of the answers already sent (durable-objects/github/), so a retry sends none twice.
+ */
+export const githubJobs = sqliteTable(
+  'github_jobs',
+  {
+    jobId: text('job_id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    installationId: integer('installation_id').notNull(),
+    /** `owner/name`. */
+    repository: text('repository').notNull(),
+    trigger: text('trigger', { enum: githubTriggers }).notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    /** The issue or pull request the job answers, if any. */
+    issueNumber: integer('issue_number'),
+    /** The comment that asked for the job (it gets the reaction), if any. */
+    commentId: integer('comment_id'),
+    /** The commit the check run is on, and the branch the job ran on. */
+    headSha: text('head_sha').notNull(),
+    headRef: text('head_ref'),
+    checkRunId: integer('check_run_id'),
+    spec: text('spec').notNull(),
+    answered: text('answered').notNull().default('{}'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('github_jobs_check_run_idx').on(t.installationId, t.checkRunId),
+    index('github_jobs_tenant_created_idx').on(t.tenantId, t.createdAt, t.jobId),
+  ],
+);
+
 export type JobRow = typeof jobs.$inferSelect;
 export type SecretRow = typeof secrets.$inferSelect;
 export type ProjectRow = typeof projects.$inferSelect;
@@ -381,3 +486,6 @@ export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type BudgetNoticeRow = typeof budgetNotices.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
+export type GitHubInstallationRow = typeof githubInstallations.$inferSelect;
+export type GitHubDeliveryRow = typeof githubDeliveries.$inferSelect;
+export type GitHubJobRow = typeof githubJobs.$inferSelect;
