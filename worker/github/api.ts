@@ -1,0 +1,319 @@
+/**
+ * The GitHub REST calls Omni makes for an installation on one repository, typed, each with the
+ * installation's token for that repository (worker/github/app-auth.ts). Answers are checked
+ * with zod for the fields Omni reads. Every failure is a {@link GitHubApiError}: its `transient`
+ * says whether retrying with backoff can help; a 401 also drops the cached token.
+ */
+import { z } from 'zod';
+import { forgetInstallationToken, installationToken } from './app-auth.ts';
+import { GitHubApiError, githubRequest, send } from './client.ts';
+import { loadGitHubConfig } from './config.ts';
+
+export { GitHubApiError } from './client.ts';
+
+/**
+ * Where a call goes: the Worker's (or a Durable Object's) bindings, for the App's settings and
+ * GITHUB_API_URL; the installation whose token is used; the repository (`owner`, `repo` = its
+ * name) the token is scoped to and the call is about.
+ */
+export interface GitHubContext {
+  env: object;
+  installationId: number;
+  owner: string;
+  repo: string;
+}
+
+/** A user's permission on a repository, as GitHub sums it up (maintain counts as write, triage as read). */
+export type RepositoryPermission = 'admin' | 'write' | 'read' | 'none';
+
+/** The reactions GitHub allows on an issue comment. */
+export type ReactionContent =
+  '+1' | '-1' | 'laugh' | 'confused' | 'heart' | 'hooray' | 'rocket' | 'eyes';
+
+export type CheckRunStatus = 'queued' | 'in_progress' | 'completed';
+export type CheckRunConclusion =
+  'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required';
+
+/** A check run's output: GitHub keeps at most 65535 characters of summary and of text. */
+export interface CheckRunOutput {
+  title: string;
+  summary: string;
+  text?: string;
+}
+
+export interface CheckRunInput {
+  name: string;
+  headSha: string;
+  status?: CheckRunStatus;
+  /** Required by GitHub when status is completed. */
+  conclusion?: CheckRunConclusion;
+  detailsUrl?: string;
+  externalId?: string;
+  startedAt?: Date;
+  completedAt?: Date;
+  output?: CheckRunOutput;
+}
+
+export type CheckRunChange = Partial<Omit<CheckRunInput, 'headSha'>>;
+
+export interface PullRequest {
+  number: number;
+  state: 'open' | 'closed';
+  htmlUrl: string;
+  head: { sha: string; ref: string; cloneUrl: string | null };
+  base: { ref: string };
+}
+
+export interface NewPullRequest {
+  title: string;
+  /** The branch with the changes (in the same repository). */
+  head: string;
+  /** The branch to merge into. */
+  base: string;
+  body?: string;
+  draft?: boolean;
+}
+
+/** GitHub's own limit on a check run's summary and text, and on a comment's body. */
+export const GITHUB_TEXT_LIMIT = 65_535;
+
+const ids = z.object({ id: z.number().int(), html_url: z.string().nullish() });
+
+/** Runs one call with the context's token; a 401 forgets that token (it was revoked). */
+async function call<T>(
+  gh: GitHubContext,
+  operation: string,
+  run: (client: ReturnType<typeof githubRequest>) => Promise<T>,
+): Promise<T> {
+  const config = loadGitHubConfig(gh.env);
+  const { token } = await installationToken(gh.env, gh.installationId, gh.repo);
+  try {
+    return await send(operation, () => run(githubRequest(config, { token })));
+  } catch (error) {
+    if (error instanceof GitHubApiError && error.status === 401) {
+      forgetInstallationToken(gh.env, gh.installationId, gh.repo);
+    }
+    throw error;
+  }
+}
+
+async function orNullOn404<T>(promise: Promise<T>): Promise<T | null> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof GitHubApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+/** A user's permission on the context's repository; 'none' when GitHub knows no such user. */
+export async function repositoryPermission(
+  gh: GitHubContext,
+  username: string,
+): Promise<RepositoryPermission> {
+  const route = 'GET /repos/{owner}/{repo}/collaborators/{username}/permission';
+  const answer = await orNullOn404(
+    call(gh, route, (r) => r(route, { owner: gh.owner, repo: gh.repo, username })),
+  );
+  if (answer === null) return 'none';
+  const permission = z.object({ permission: z.string() }).parse(answer.data).permission;
+  return permission === 'admin' || permission === 'write' || permission === 'read'
+    ? permission
+    : 'none';
+}
+
+/** Adds a reaction to an issue (or pull request) comment; its id. */
+export async function addReaction(
+  gh: GitHubContext,
+  commentId: number,
+  content: ReactionContent,
+): Promise<{ id: number }> {
+  const route = 'POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions';
+  const answer = await call(gh, route, (r) =>
+    r(route, { owner: gh.owner, repo: gh.repo, comment_id: commentId, content }),
+  );
+  return { id: ids.parse(answer.data).id };
+}
+
+function checkRunFields(input: CheckRunChange) {
+  return {
+    ...(input.name === undefined ? {} : { name: input.name }),
+    ...(input.status === undefined ? {} : { status: input.status }),
+    ...(input.conclusion === undefined ? {} : { conclusion: input.conclusion }),
+    ...(input.detailsUrl === undefined ? {} : { details_url: input.detailsUrl }),
+    ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+    ...(input.startedAt === undefined ? {} : { started_at: input.startedAt.toISOString() }),
+    ...(input.completedAt === undefined ? {} : { completed_at: input.completedAt.toISOString() }),
+    ...(input.output === undefined
+      ? {}
+      : {
+          output: {
+            title: input.output.title,
+            summary: input.output.summary.slice(0, GITHUB_TEXT_LIMIT),
+            ...(input.output.text === undefined
+              ? {}
+              : { text: input.output.text.slice(0, GITHUB_TEXT_LIMIT) }),
+          },
+        }),
+  };
+}
+
+/** Creates a check run on a commit; its id and page. */
+export async function createCheckRun(
+  gh: GitHubContext,
+  input: CheckRunInput,
+): Promise<{ id: number; htmlUrl: string | null }> {
+  const route = 'POST /repos/{owner}/{repo}/check-runs';
+  const answer = await call(gh, route, (r) =>
+    r(route, {
+      owner: gh.owner,
+      repo: gh.repo,
+      head_sha: input.headSha,
+      ...checkRunFields(input),
+      name: input.name,
+    }),
+  );
+  const parsed = ids.parse(answer.data);
+  return { id: parsed.id, htmlUrl: parsed.html_url ?? null };
+}
+
+/** Changes a check run (status, conclusion, output, ...). */
+export async function updateCheckRun(
+  gh: GitHubContext,
+  checkRunId: number,
+  change: CheckRunChange,
+): Promise<{ id: number }> {
+  const route = 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}';
+  const answer = await call(gh, route, (r) =>
+    r(route, {
+      owner: gh.owner,
+      repo: gh.repo,
+      check_run_id: checkRunId,
+      ...checkRunFields(change),
+    }),
+  );
+  return { id: ids.parse(answer.data).id };
+}
+
+/** Comments on an issue or pull request (the body is cut at GitHub's limit); its id and page. */
+export async function createIssueComment(
+  gh: GitHubContext,
+  issueNumber: number,
+  body: string,
+): Promise<{ id: number; htmlUrl: string | null }> {
+  const route = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments';
+  const answer = await call(gh, route, (r) =>
+    r(route, {
+      owner: gh.owner,
+      repo: gh.repo,
+      issue_number: issueNumber,
+      body: body.slice(0, GITHUB_TEXT_LIMIT),
+    }),
+  );
+  const parsed = ids.parse(answer.data);
+  return { id: parsed.id, htmlUrl: parsed.html_url ?? null };
+}
+
+const pullSchema = z.object({
+  number: z.number().int(),
+  state: z.enum(['open', 'closed']),
+  html_url: z.string(),
+  head: z.object({
+    sha: z.string(),
+    ref: z.string(),
+    repo: z.object({ clone_url: z.string() }).nullable(),
+  }),
+  base: z.object({ ref: z.string() }),
+});
+
+function toPullRequest(data: unknown): PullRequest {
+  const pull = pullSchema.parse(data);
+  return {
+    number: pull.number,
+    state: pull.state,
+    htmlUrl: pull.html_url,
+    head: { sha: pull.head.sha, ref: pull.head.ref, cloneUrl: pull.head.repo?.clone_url ?? null },
+    base: { ref: pull.base.ref },
+  };
+}
+
+/** A pull request of the repository, or null when there is none with that number. */
+export async function getPullRequest(
+  gh: GitHubContext,
+  pullNumber: number,
+): Promise<PullRequest | null> {
+  const route = 'GET /repos/{owner}/{repo}/pulls/{pull_number}';
+  const answer = await orNullOn404(
+    call(gh, route, (r) => r(route, { owner: gh.owner, repo: gh.repo, pull_number: pullNumber })),
+  );
+  return answer === null ? null : toPullRequest(answer.data);
+}
+
+/** Opens a pull request from `head` into `base`. */
+export async function createPullRequest(
+  gh: GitHubContext,
+  input: NewPullRequest,
+): Promise<PullRequest> {
+  const route = 'POST /repos/{owner}/{repo}/pulls';
+  const answer = await call(gh, route, (r) =>
+    r(route, {
+      owner: gh.owner,
+      repo: gh.repo,
+      title: input.title,
+      head: input.head,
+      base: input.base,
+      ...(input.body === undefined ? {} : { body: input.body.slice(0, GITHUB_TEXT_LIMIT) }),
+      ...(input.draft === undefined ? {} : { draft: input.draft }),
+    }),
+  );
+  return toPullRequest(answer.data);
+}
+
+const refSchema = z.object({ ref: z.string(), object: z.object({ sha: z.string() }) });
+
+/**
+ * A git reference, e.g. `heads/main` or `tags/v1`, and the commit it points at; null when the
+ * repository has no such reference.
+ */
+export async function getRef(
+  gh: GitHubContext,
+  ref: string,
+): Promise<{ ref: string; sha: string } | null> {
+  const route = 'GET /repos/{owner}/{repo}/git/ref/{ref}';
+  const answer = await orNullOn404(
+    call(gh, route, (r) => r(route, { owner: gh.owner, repo: gh.repo, ref })),
+  );
+  if (answer === null) return null;
+  const parsed = refSchema.parse(answer.data);
+  return { ref: parsed.ref, sha: parsed.object.sha };
+}
+
+/** The commit a branch points at, or null when the branch does not exist. */
+export async function getBranchSha(gh: GitHubContext, branch: string): Promise<string | null> {
+  return (await getRef(gh, `heads/${branch}`))?.sha ?? null;
+}
+
+const repositorySchema = z.object({
+  id: z.number().int(),
+  default_branch: z.string(),
+  private: z.boolean(),
+  clone_url: z.string(),
+});
+
+/** The repository's id, default branch, visibility and clone URL. */
+export async function getRepository(gh: GitHubContext): Promise<{
+  id: number;
+  defaultBranch: string;
+  private: boolean;
+  cloneUrl: string;
+}> {
+  const route = 'GET /repos/{owner}/{repo}';
+  const answer = await call(gh, route, (r) => r(route, { owner: gh.owner, repo: gh.repo }));
+  const repo = repositorySchema.parse(answer.data);
+  return {
+    id: repo.id,
+    defaultBranch: repo.default_branch,
+    private: repo.private,
+    cloneUrl: repo.clone_url,
+  };
+}
