@@ -10,6 +10,7 @@ import { ApiError } from './errors.ts';
 import { authenticate } from './middleware/auth.ts';
 import { corsPolicy } from './middleware/cors.ts';
 import { handleError } from './middleware/errors.ts';
+import { jsonBody } from './middleware/json-body.ts';
 import { rateLimitByCaller, rateLimitByIp } from './middleware/rate-limit.ts';
 import { serverRequestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
@@ -64,21 +65,8 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
       },
     }),
   );
-  app.use('/v1/*', async (c, next) => {
-    // A chunked body has no Content-Length: look at the body itself.
-    const hasBody = c.req.raw.body !== null && c.req.header('content-length') !== '0';
-    // A body, whatever the method, must be JSON; requests without one (e.g. cancel) need no type.
-    if (hasBody) {
-      const type = c.req.header('content-type') ?? '';
-      if (!/^application\/json\b/i.test(type)) {
-        throw new ApiError(
-          'unsupported_media_type',
-          'Send the body as JSON with "Content-Type: application/json".',
-        );
-      }
-    }
-    await next();
-  });
+  // A body, whatever the method, must be JSON; an empty one counts as none (e.g. cancel).
+  app.use('/v1/*', jsonBody);
   app.use('/v1/*', authenticate);
   app.use('/v1/*', rateLimitByCaller);
 
