@@ -6,6 +6,34 @@ import type { Context } from 'hono';
 import { insertAudit, type AuditAction } from '../db/audit.ts';
 import type { AppEnv } from '../types.ts';
 
+/** Who did an action, outside of a request too (GitHub's deliveries name no API caller). */
+export interface AuditSource {
+  tenantId: string;
+  /** `key:<id>`, `user:<subject>`, `github:<login>`. */
+  actor: string;
+  /** The request's id, or what stands for it (a GitHub delivery id). */
+  requestId: string;
+  ip: string | null;
+}
+
+/** Records `action` on `target` by `source`. `details` must hold no secret. */
+export async function auditAs(
+  d1: D1Database,
+  source: AuditSource,
+  action: AuditAction,
+  target: string | null,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await insertAudit(d1, {
+    id: `aud_${crypto.randomUUID().replaceAll('-', '')}`,
+    ...source,
+    time: Date.now(),
+    action,
+    target,
+    details: JSON.stringify(details),
+  });
+}
+
 /** Records `action` on `target` by the request's caller. `details` must hold no secret. */
 export async function audit(
   c: Context<AppEnv>,
@@ -14,15 +42,7 @@ export async function audit(
   details: Record<string, unknown> = {},
 ): Promise<void> {
   const caller = c.var.caller;
-  await insertAudit(c.env.DB, {
-    id: `aud_${crypto.randomUUID().replaceAll('-', '')}`,
-    tenantId: caller.tenantId,
-    time: Date.now(),
-    actor: caller.actor,
-    action,
-    target,
-    requestId: c.var.requestId,
-    ip: c.req.header('cf-connecting-ip') ?? null,
-    details: JSON.stringify(details),
-  });
+  const ip = c.req.header('cf-connecting-ip') ?? null;
+  const source = { tenantId: caller.tenantId, actor: caller.actor, requestId: c.var.requestId, ip };
+  await auditAs(c.env.DB, source, action, target, details);
 }

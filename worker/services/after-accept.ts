@@ -3,9 +3,10 @@
  * runs whatever happens here, so a failure (D1 down) must not turn the answer into an error for
  * a job that exists: it is logged and retried after the response, in waitUntil.
  */
-import type { Context } from 'hono';
 import { errorFields, log } from '../lib/log.ts';
-import type { AppEnv } from '../types.ts';
+
+/** Keeps the isolate alive for `promise` after the answer (ExecutionContext.waitUntil). */
+export type WaitUntil = (promise: Promise<unknown>) => void;
 
 /** Pauses before each retry after the response (waitUntil lasts about 30 s past it). */
 const RETRY_DELAYS_MS = [1_000, 5_000] as const;
@@ -16,7 +17,7 @@ const RETRY_DELAYS_MS = [1_000, 5_000] as const;
  * `fields` name the job and tenant in those log lines.
  */
 export async function afterAccept(
-  c: Context<AppEnv>,
+  waitUntil: WaitUntil,
   what: string,
   fields: Record<string, unknown>,
   task: () => Promise<void>,
@@ -30,7 +31,7 @@ export async function afterAccept(
       ...errorFields(error),
     });
   }
-  c.executionCtx.waitUntil(retryLater(what, fields, task));
+  waitUntil(retryLater(what, fields, task));
 }
 
 async function retryLater(
