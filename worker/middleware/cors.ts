@@ -8,8 +8,17 @@ import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { ConfigError } from '../config.ts';
 
-/** Request headers a page may send: credentials, the JSON body's type, idempotent retries. */
-const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key'];
+/**
+ * Request headers a page may send: credentials, the JSON body's type, idempotent retries,
+ * revalidation of a job (If-None-Match) and resuming its event stream (Last-Event-ID).
+ */
+const CORS_ALLOW_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Idempotency-Key',
+  'If-None-Match',
+  'Last-Event-ID',
+];
 
 /** Response headers a page may read besides the CORS-safelisted ones. */
 const CORS_EXPOSE_HEADERS = [
@@ -20,6 +29,7 @@ const CORS_EXPOSE_HEADERS = [
   'Location',
   'Idempotent-Replayed',
   'WWW-Authenticate',
+  'ETag',
 ];
 
 /** How long a browser may reuse a preflight answer; Chromium caps it at two hours anyway. */

@@ -14,6 +14,7 @@ import type { JobEnv } from '../domain/env.ts';
 import { ApiError } from '../errors.ts';
 import { audit } from '../lib/audit.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
+import { entityTag, noneMatchHits } from '../lib/etag.ts';
 import { issueStreamToken, viewerOf } from '../lib/stream-token.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { createJob } from '../services/create-job.ts';
@@ -35,6 +36,8 @@ import {
 import { NoBodySchema, NoQuerySchema } from '../schemas/page.ts';
 import {
   authChallenge,
+  ETagHeader,
+  IfNoneMatchHeaders,
   problem,
   scopeChallenge,
   security,
@@ -207,10 +210,20 @@ const getJob = createRoute({
   method: 'get',
   path: '/{id}',
   summary: 'Get a job and its live status',
+  description:
+    'The answer has an `ETag`; send it back as `If-None-Match` to get a `304` without a body while the job is unchanged (docs/jobs.md#polling).',
   security,
-  request: { params: JobIdParamsSchema, query: NoQuerySchema },
+  request: { params: JobIdParamsSchema, query: NoQuerySchema, headers: IfNoneMatchHeaders },
   responses: {
-    200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
+    200: {
+      description: 'The job',
+      headers: ETagHeader,
+      content: { 'application/json': { schema: JobSchema } },
+    },
+    304: {
+      description: 'Not modified: the job is as the `If-None-Match` tag says',
+      headers: ETagHeader,
+    },
     401: problem('No valid credentials', authChallenge),
     404: problem('No such job'),
   },
@@ -221,7 +234,11 @@ jobRoutes.openapi(getJob, async (c) => {
   // The Job DO holds the live state (D1 mirrors it, one write behind at most).
   const row = await jobObject(c.env, id).get(c.var.caller.tenantId);
   if (!row) throw notFound(id);
-  return c.json(toJob(row), 200);
+  const job = toJob(row);
+  const tag = await entityTag(JSON.stringify(job));
+  c.header('ETag', tag);
+  if (noneMatchHits(c.req.valid('header')['if-none-match'], tag)) return c.body(null, 304);
+  return c.json(job, 200);
 });
 
 const getEvents = createRoute({

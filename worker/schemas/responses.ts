@@ -34,3 +34,19 @@ export const upgradeHeader = z.object({ Upgrade: z.literal('websocket') });
 
 /** The security requirement of every /v1 route: a bearer API key or JWT. */
 export const security = [{ bearerAuth: [] }];
+
+/** The `ETag` of an answer that can be revalidated (worker/lib/etag.ts). */
+export const ETagHeader = z.object({
+  ETag: z.string().openapi({
+    description: 'A weak tag of the JSON answer; send it as If-None-Match to revalidate.',
+    example: 'W/"3q2-7wEAAAAAAAAAAAAAAA"',
+  }),
+});
+
+/** The conditional-request header of a GET that can answer 304 (RFC 9110 §13.1.2). */
+export const IfNoneMatchHeaders = z.object({
+  'if-none-match': z.string().max(1024).optional().openapi({
+    description:
+      'The ETag of a previous answer (or a list of them, or `*`): unchanged, the answer is 304 without a body.',
+  }),
+});
