@@ -44,7 +44,13 @@ describe('preflight', () => {
     expect(res.headers.get('access-control-allow-methods')).toContain('POST');
     expect(res.headers.get('access-control-allow-methods')).toContain('DELETE');
     const allowHeaders = res.headers.get('access-control-allow-headers')?.toLowerCase() ?? '';
-    expect(allowHeaders.split(',')).toEqual(['authorization', 'content-type', 'idempotency-key']);
+    expect(allowHeaders.split(',')).toEqual([
+      'authorization',
+      'content-type',
+      'idempotency-key',
+      'if-none-match',
+      'last-event-id',
+    ]);
     expect(res.headers.get('access-control-max-age')).toBe('7200');
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
     expect(res.headers.get('vary')).toContain('Origin');
