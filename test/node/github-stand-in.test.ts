@@ -1,0 +1,213 @@
+/**
+ * The GitHub stand-in (test/github-stand-in.ts) itself: requests that break GitHub's OpenAPI
+ * description are refused with a message naming the problem and recorded as violations, valid
+ * ones pass; the App JWT and installation tokens (expiry, repository scope) are checked; refs
+ * come from the bare repository.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { generateKeyPairSync } from 'node:crypto';
+import { importPKCS8, SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSampleRepo, type SampleRepo } from '../../scripts/lib/sample-repo.ts';
+import {
+  DEFAULT_INSTALLATION_ID,
+  startGitHubStandIn,
+  type GitHubStandIn,
+} from '../github-stand-in.ts';
+
+const run = promisify(execFile);
+
+let sample: SampleRepo;
+let gh: GitHubStandIn;
+let mainSha: string;
+
+beforeAll(async () => {
+  sample = await createSampleRepo();
+  gh = await startGitHubStandIn({ seed: sample.path });
+  await gh.addRepository({ owner: 'octo-org', name: 'omni-fixture' });
+  await gh.addRepository({ owner: 'octo-org', name: 'other' });
+  mainSha = (await run('git', ['rev-parse', 'main'], { cwd: sample.path })).stdout.trim();
+}, 60_000);
+
+afterAll(async () => {
+  await gh?.close();
+  await sample?.remove();
+});
+
+beforeEach(() => gh.state.reset());
+
+async function jwt(
+  pem = gh.privateKeyPkcs8Pem,
+  claims: { iss?: string; iat?: number; exp?: number } = {},
+) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer(claims.iss ?? String(gh.appId))
+    .setIssuedAt(claims.iat ?? now - 60)
+    .setExpirationTime(claims.exp ?? now + 540)
+    .sign(await importPKCS8(pem, 'RS256'));
+}
+
+function call(method: string, path: string, auth: string | null, body?: unknown) {
+  return fetch(`${gh.url}${path}`, {
+    method,
+    headers: {
+      'user-agent': 'omni-test',
+      'x-github-api-version': '2022-11-28',
+      ...(auth === null ? {} : { authorization: auth }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function token(repositories = ['omni-fixture']): Promise<string> {
+  const res = await call(
+    'POST',
+    `/app/installations/${DEFAULT_INSTALLATION_ID}/access_tokens`,
+    `bearer ${await jwt()}`,
+    { repositories },
+  );
+  expect(res.status).toBe(201);
+  const body = (await res.json()) as { token: string; expires_at: string };
+  expect(Date.parse(body.expires_at)).toBeGreaterThan(Date.now());
+  return body.token;
+}
+
+describe('the OpenAPI description', () => {
+  it('passes a documented request and records no violation', async () => {
+    const t = await token();
+    const res = await call('POST', '/repos/octo-org/omni-fixture/check-runs', `token ${t}`, {
+      name: 'omni',
+      head_sha: mainSha,
+      status: 'queued',
+    });
+    expect(res.status).toBe(201);
+    expect(gh.state.violations).toEqual([]);
+    expect(gh.state.checkRuns).toMatchObject([{ head_sha: mainSha, status: 'queued' }]);
+  });
+
+  it('refuses a body whose field breaks its schema, naming it, and records it', async () => {
+    const t = await token();
+    const res = await call('POST', '/repos/octo-org/omni-fixture/check-runs', `token ${t}`, {
+      name: 'omni',
+      head_sha: mainSha,
+      status: 'finished',
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { message: string }).message).toMatch(/body\/status/);
+    expect(gh.state.violations).toHaveLength(1);
+    expect(gh.state.violations[0]?.operation).toBe('POST /repos/{owner}/{repo}/check-runs');
+    expect(gh.state.checkRuns).toEqual([]);
+  });
+
+  it('refuses a property the operation does not name (a misspelled field)', async () => {
+    const t = await token();
+    const res = await call('POST', '/repos/octo-org/omni-fixture/check-runs', `token ${t}`, {
+      name: 'omni',
+      head_sha: mainSha,
+      detailsUrl: 'https://example.com',
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { message: string }).message).toMatch(/detailsUrl/);
+    expect(gh.state.violations).toHaveLength(1);
+  });
+
+  it('refuses a missing required field and a wrongly typed path parameter', async () => {
+    const t = await token();
+    const missing = await call(
+      'POST',
+      '/repos/octo-org/omni-fixture/issues/1/comments',
+      `token ${t}`,
+      {},
+    );
+    expect(missing.status).toBe(422);
+    expect(((await missing.json()) as { message: string }).message).toMatch(/body/);
+    const typed = await call('PATCH', '/repos/octo-org/omni-fixture/check-runs/abc', `token ${t}`, {
+      status: 'in_progress',
+    });
+    expect(typed.status).toBe(422);
+    expect(((await typed.json()) as { message: string }).message).toMatch(/check_run_id/);
+    expect(gh.state.violations).toHaveLength(2);
+  });
+
+  it('answers 404 for an operation GitHub does not have, and records it', async () => {
+    const t = await token();
+    const res = await call('POST', '/repos/octo-org/omni-fixture/check_runs', `token ${t}`, {
+      name: 'x',
+    });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { message: string }).message).toMatch(/no operation POST/);
+    expect(gh.state.violations).toMatchObject([{ operation: null }]);
+  });
+});
+
+describe('credentials', () => {
+  it('accepts the App JWT on /app and refuses another key, an expired JWT and a token', async () => {
+    expect((await call('GET', '/app', `bearer ${await jwt()}`)).status).toBe(200);
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    expect((await call('GET', '/app', `bearer ${await jwt(stranger)}`)).status).toBe(401);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await jwt(undefined, { iat: now - 1200, exp: now - 600 });
+    expect((await call('GET', '/app', `bearer ${expired}`)).status).toBe(401);
+    const tooLong = await jwt(undefined, { exp: now + 3600 });
+    expect((await call('GET', '/app', `bearer ${tooLong}`)).status).toBe(401);
+    expect((await call('GET', '/app', `token ${await token()}`)).status).toBe(401);
+    expect(gh.state.authFailures).toHaveLength(4);
+    expect(gh.state.violations).toEqual([]);
+  });
+
+  it('scopes an installation token to its repositories and refuses it once expired', async () => {
+    const t = await token(['omni-fixture']);
+    expect((await call('GET', '/repos/octo-org/omni-fixture', `token ${t}`)).status).toBe(200);
+    expect((await call('GET', '/repos/octo-org/other', `token ${t}`)).status).toBe(404);
+    expect(gh.tokenValid(t, 'octo-org/omni-fixture')).toBe(true);
+    expect(gh.tokenValid(t, 'octo-org/other')).toBe(false);
+    expect((await call('GET', '/repos/octo-org/omni-fixture', null)).status).toBe(401);
+    expect((await call('GET', '/repos/octo-org/omni-fixture', 'token ghs_forged')).status).toBe(
+      401,
+    );
+    const issued = gh.state.tokens.get(t);
+    if (issued === undefined) throw new Error('the token was not recorded');
+    issued.expiresAt = Date.now() - 1;
+    expect((await call('GET', '/repos/octo-org/omni-fixture', `token ${t}`)).status).toBe(401);
+    expect(gh.tokenValid(t, 'octo-org/omni-fixture')).toBe(false);
+    expect(gh.state.violations).toEqual([]);
+  });
+
+  it('refuses a token for a repository outside the installation', async () => {
+    const res = await call(
+      'POST',
+      `/app/installations/${DEFAULT_INSTALLATION_ID}/access_tokens`,
+      `bearer ${await jwt()}`,
+      { repositories: ['not-installed'] },
+    );
+    expect(res.status).toBe(422);
+  });
+});
+
+describe('state', () => {
+  it('reads refs from the bare repository', async () => {
+    const t = await token();
+    const res = await call('GET', '/repos/octo-org/omni-fixture/git/ref/heads/main', `token ${t}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ref: 'refs/heads/main', object: { sha: mainSha } });
+    expect(
+      (await call('GET', '/repos/octo-org/omni-fixture/git/ref/heads/nope', `token ${t}`)).status,
+    ).toBe(404);
+    expect(gh.state.violations).toEqual([]);
+  });
+
+  it('refuses a check run on a commit the repository does not have', async () => {
+    const t = await token();
+    const res = await call('POST', '/repos/octo-org/omni-fixture/check-runs', `token ${t}`, {
+      name: 'omni',
+      head_sha: '0'.repeat(40),
+    });
+    expect(res.status).toBe(422);
+  });
+});
