@@ -18,6 +18,7 @@
  * (GIT_TRACE_CURL, without data) in a temporary file and, on failure, prints the first
  * `Location` it received after a marker; the file is removed either way.
  */
+import { credentialSettings, protocolSettings } from './git-lines.ts';
 import { shellWords } from './shell.ts';
 
 /** What to clone, where, and whether the development protocols are allowed. */
@@ -29,21 +30,30 @@ export interface CloneSpec {
   dir: string;
   /** ENVIRONMENT=development: http:// and file:// repositories are allowed too. */
   development: boolean;
+  /**
+   * A job from GitHub: git authenticates with the installation token the command's environment
+   * holds (github.ts: credentialSettings), never written in the line itself.
+   */
+  authenticated?: boolean;
 }
 
-/** Environment of the clone command. */
-export const CLONE_ENV: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
+/**
+ * Environment of the clone command (an authenticated clone adds the token, github.ts). Git's
+ * traces leave out the Authorization header (GIT_TRACE_REDACT, git's default, set all the same).
+ */
+export const CLONE_ENV: Record<string, string> = {
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_TRACE_REDACT: '1',
+};
 
 /** Starts the line that names the Location of a refused redirect. */
 const REDIRECT_MARKER = 'omni-clone-redirect: ';
 
 /** The shell line that clones `spec.url` into `spec.dir`; its exit code is git's. */
 export function cloneCommand(spec: CloneSpec): string {
-  const protocols = spec.development ? ['https', 'http', 'file'] : ['https'];
   const settings = [
-    'http.followRedirects=false',
-    'protocol.allow=never',
-    ...protocols.map((p) => `protocol.${p}.allow=always`),
+    ...protocolSettings(spec.development),
+    ...(spec.authenticated === true ? credentialSettings(spec.url) : []),
   ];
   const git = [
     'git',
@@ -127,6 +137,11 @@ export function cloneFailure(exitCode: number, output: string, spec: CloneSpec):
       output,
     )
   ) {
+    if (spec.authenticated === true) {
+      return permanent(
+        "GitHub refused the installation's token for the repository: the App must be installed on it with read access to its contents",
+      );
+    }
     return permanent(
       'the repository asks for credentials: it is private or does not exist, and only public repositories can be cloned',
     );

@@ -19,6 +19,17 @@ import { daytonaNetwork, type SandboxShape } from '../../worker/domain/sandbox-s
 import { SecretDecryptError } from '../../worker/lib/secrets-crypto.ts';
 import { CallTimedOut } from './calls.ts';
 import { CLONE_ENV, CloneFailed, cloneCommand, cloneFailure, type CloneSpec } from './clone.ts';
+import {
+  GIT_TOKEN_VAR,
+  GitHubStepFailed,
+  maskTokens,
+  PUSH_ENV,
+  pushCommand,
+  pushFailure,
+  pushOutcome,
+  type PushOutcome,
+  type PushSpec,
+} from './git-lines.ts';
 import type { LogTarget } from './log-stream.ts';
 import { shellQuote } from './shell.ts';
 
@@ -59,7 +70,9 @@ export function classify(error: unknown): Failure {
   if (error instanceof ConfigError || error instanceof SecretDecryptError) {
     return { kind: 'permanent' };
   }
-  if (error instanceof CloneFailed) return error.transient ? transient() : { kind: 'permanent' };
+  if (error instanceof CloneFailed || error instanceof GitHubStepFailed) {
+    return error.transient ? transient() : { kind: 'permanent' };
+  }
   if (error instanceof CallTimedOut || error instanceof DaytonaConnectionError) return transient();
   if (error instanceof DaytonaError) {
     const status = error.statusCode;
@@ -199,14 +212,44 @@ export async function cloneRepository(
   sandbox: Sandbox,
   spec: CloneSpec,
   timeoutSeconds: number,
+  token: string | null = null,
 ): Promise<void> {
+  // The token is in the command's environment alone, never its text (github.ts).
+  const env = token === null ? CLONE_ENV : { ...CLONE_ENV, [GIT_TOKEN_VAR]: token };
   const response = await sandbox.process.executeCommand(
-    cloneCommand(spec),
+    cloneCommand({ ...spec, authenticated: token !== null }),
     undefined,
-    CLONE_ENV,
+    env,
     timeoutSeconds,
   );
-  if (response.exitCode !== 0) throw cloneFailure(response.exitCode, response.result, spec);
+  if (response.exitCode !== 0) {
+    const failure = cloneFailure(response.exitCode, response.result, spec);
+    if (token === null) throw failure;
+    throw new CloneFailed(maskTokens(failure.message, [token]), failure.transient);
+  }
+}
+
+/**
+ * Commits the checkout's changes and pushes them to a new branch (github.ts: pushCommand), with
+ * the installation token in the command's environment alone. Returns what was pushed.
+ * @throws GitHubStepFailed if git failed (its message has the token masked).
+ */
+export async function pushChanges(
+  sandbox: Sandbox,
+  spec: PushSpec,
+  token: string,
+  timeoutSeconds: number,
+): Promise<PushOutcome> {
+  const response = await sandbox.process.executeCommand(
+    pushCommand(spec),
+    undefined,
+    { ...PUSH_ENV, [GIT_TOKEN_VAR]: token },
+    timeoutSeconds,
+  );
+  const output = maskTokens(response.result, [token]);
+  const outcome = response.exitCode === 0 ? pushOutcome(output) : null;
+  if (outcome === null) throw pushFailure(response.exitCode, output);
+  return outcome;
 }
 
 /** The folder of the environment file: only the sandbox user may enter it. */

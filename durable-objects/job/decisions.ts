@@ -45,7 +45,7 @@ const MAX_CLEANUP_ATTEMPTS = 12;
  * capped backoff for as long as it takes. A job's final D1 row, the return of its tenant's slot
  * the deletion of its expired output and its final ledger must all happen, however long their
  * store was down; watchers are checked against revocation for as long as they stay connected,
- * budgets for as long as the job runs.
+ * budgets for as long as the job runs, and GitHub told of the job's changes.
  */
 export function deadlineAttemptLimit(kind: DeadlineKind): number | null {
   return kind === 'sync' ||
@@ -54,7 +54,9 @@ export function deadlineAttemptLimit(kind: DeadlineKind): number | null {
     kind === 'standing' ||
     kind === 'budget' ||
     kind === 'ledger' ||
-    kind === 'webhook'
+    kind === 'webhook' ||
+    // The push bounds its own attempts, and then records its failure (runner.ts).
+    kind === 'push'
     ? null
     : MAX_CLEANUP_ATTEMPTS;
 }

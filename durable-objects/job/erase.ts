@@ -1,7 +1,8 @@
 /**
  * Erasing a job when its tenant is deleted (durable-objects/tenant/deletion.ts): the Job DO's
  * whole storage (state, event log, deadlines) and its alarm go. Only a job that has ended and
- * whose end has been carried out may be erased: its sandbox deleted (`cleanup`), its final D1 row
+ * whose end has been carried out may be erased: its changes pushed (`push`, a job from GitHub),
+ * its sandbox deleted (`cleanup`), its final D1 row
  * written (`sync`), its slot returned (`release`), its final ledger written (`ledger`, so that no
  * late write brings a deleted ledger line back), and its last watchers sent the rest of the log
  * and closed. Erasing earlier would lose the sandbox, let a late mirror write bring a deleted row
@@ -20,6 +21,7 @@ const UNFINISHED_WORK: ReadonlySet<DeadlineKind> = new Set<DeadlineKind>([
   'advance',
   'timeout',
   'cleanup',
+  'push',
   'sync',
   'release',
   'ledger',

@@ -22,6 +22,7 @@ import { loadBudgetSettings } from '../../worker/lib/prices.ts';
 import { JobCost } from './cost.ts';
 import type { CostSummary } from './ledger.ts';
 import { queueJobEvents } from './webhooks.ts';
+import { pushPending } from './github.ts';
 import { deadlineAttemptLimit, fitInBudget, isTerminal, retryDelayMs } from './decisions.ts';
 import { mayErase, type EraseResult } from './erase.ts';
 import { JobRecord } from './record.ts';
@@ -129,13 +130,14 @@ export class JobDO extends DurableObject<Env> {
   }
 
   /**
-   * `active` while the job waits or runs, `finished` once it has ended, `unknown` if this object
-   * holds no job (never created, or its create() has not arrived yet). Creates no storage.
+   * `active` while the job waits or runs (or its changes are still being pushed to GitHub: its
+   * sandbox is in use), `finished` once it has ended, `unknown` if this object holds no job
+   * (never created, or its create() has not arrived yet). Creates no storage.
    */
   activity(): JobActivity {
     const state = this.record.state;
     if (state === null) return 'unknown';
-    return isTerminal(state) ? 'finished' : 'active';
+    return isTerminal(state) && !pushPending(state) ? 'finished' : 'active';
   }
 
   /**
@@ -343,6 +345,9 @@ export class JobDO extends DurableObject<Env> {
               errorMessage: `The job exceeded its time limit of ${state.timeoutSeconds} seconds.`,
             });
           }
+          break;
+        case 'push':
+          await this.runner.push(deadline.attempts);
           break;
         case 'cleanup':
           await this.runner.cleanup();

@@ -13,6 +13,8 @@ import type { AgentEvent } from './agents/types.ts';
 import type { CostSummary } from './ledger.ts';
 import { toRow, type JobState } from './state.ts';
 import { queueJobEvents } from './webhooks.ts';
+import { needsPush } from './github.ts';
+import type { GitHubPush } from '../../worker/github/work.ts';
 import type { EventBody, JobEvent, JobStorage } from './storage.ts';
 import { completePrefix, decodeUtf8, splitOnCharacters } from './utf8.ts';
 
@@ -33,6 +35,7 @@ export class JobRecord {
   private usageListener: (() => void) | null = null;
   /** Masks the secret values of the job's command in its output (set by the runner). */
   private masker = OutputMasker.none;
+  private maskedValues: string[] = [];
 
   constructor(ctx: DurableObjectState, env: Env, store: JobStorage) {
     this.ctx = ctx;
@@ -75,7 +78,13 @@ export class JobRecord {
 
   /** Masks `values` in all output stored from now on (mask.ts); they are kept in memory only. */
   maskSecrets(values: readonly string[]): void {
+    this.maskedValues = [...values];
     this.masker = new OutputMasker(values);
+  }
+
+  /** Masks `values` too, next to those already masked (an installation token, github.ts). */
+  maskAlso(values: readonly string[]): void {
+    this.maskSecrets([...this.maskedValues, ...values]);
   }
 
   /** Drops the job from memory, once its storage is being erased (JobDO.erase). */
@@ -134,6 +143,9 @@ export class JobRecord {
       // No output is stored from now on, so the secrets to mask in it are not needed either.
       envSealed: {},
     };
+    // A succeeded agent job from GitHub pushes its changes before its sandbox is deleted.
+    const push = needsPush(next);
+    if (push) next = { ...next, githubPushStep: 'pending' };
     // The final event says what the job cost; the sandbox's seconds until it is deleted are
     // added to the ledger afterwards (cost.ts).
     const cost = this.pricer?.(next, now) ?? null;
@@ -149,7 +161,7 @@ export class JobRecord {
       );
       this.store.deleteDeadline('advance');
       this.store.deleteDeadline('timeout');
-      this.store.setDeadline('cleanup', now);
+      this.store.setDeadline(push ? 'push' : 'cleanup', now);
       this.store.setDeadline('release', now);
       this.store.setDeadline('retention', now); // re-armed for when the output expires: retention.ts
       this.store.setDeadline('webhook', now);
@@ -162,6 +174,22 @@ export class JobRecord {
       exit_code: next.exitCode,
     });
     await this.mirror(next);
+    await this.queueWebhooks();
+  }
+
+  /**
+   * Records what the push of the job's changes did (runner.ts), once: then the sandbox may be
+   * deleted, and the job's end is reported to GitHub with it.
+   */
+  async pushed(push: GitHubPush | null, pushError: string | null): Promise<void> {
+    const state = this.require();
+    if (state.githubPushStep === 'done') return;
+    const now = Date.now();
+    this.store.transaction(() => {
+      this.save({ ...state, githubPushStep: 'done', githubPush: push, githubPushError: pushError });
+      this.store.setDeadline('cleanup', now);
+      this.store.setDeadline('webhook', now);
+    });
     await this.queueWebhooks();
   }
 

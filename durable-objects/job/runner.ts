@@ -9,6 +9,9 @@ import { DaytonaNotFoundError, type Daytona, type Sandbox } from '@daytonaio/sdk
 import { loadConfig, type Config } from '../../worker/config.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
 import { loadSecretsKeys } from '../../worker/lib/secrets-crypto.ts';
+import { installationToken } from '../../worker/github/app-auth.ts';
+import { GitHubApiError } from '../../worker/github/client.ts';
+import type { GitHubJobLink, GitHubPush } from '../../worker/github/work.ts';
 import { CallScope, JobStopped } from './calls.ts';
 import {
   ALREADY_STARTED_EXIT,
@@ -18,6 +21,7 @@ import {
   daytonaClient,
   deleteSandbox,
   describeError,
+  pushChanges,
   REPO_DIR,
   startCommand,
   startedCommands,
@@ -39,6 +43,8 @@ import {
 import { agentStop, commandEnv } from './agents/job-output.ts';
 import { openSealedEnv, resolveEnv, SecretMissingError } from './env.ts';
 import { LogFollower, type FollowResult } from './follower.ts';
+import { GitHubStepFailed, maskTokens, MAX_PUSH_ERROR_CHARS } from './git-lines.ts';
+import { commitMessage, pushPending } from './github.ts';
 import type { JobRecord } from './record.ts';
 import type { JobState } from './state.ts';
 
@@ -50,6 +56,11 @@ const START_GRACE_MS = 10_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 /** The longest wait before re-attaching to a log that keeps ending early. */
 const MAX_REATTACH_DELAY_MS = 30_000;
+
+/** Attempts of a push that keeps failing transiently before its failure is recorded. */
+const PUSH_ATTEMPTS = 6;
+/** The longest the push script may run in the sandbox. */
+const PUSH_SECONDS = 300;
 
 /** What a step asks for next: run the next step now, or wait (a deadline was set, or the job ended). */
 type Next = 'continue' | 'wait';
@@ -63,6 +74,8 @@ export class JobRunner {
   private scope = new CallScope();
   /** Whether the record masks the secrets the command was started with (this instance's memory). */
   private maskLoaded = false;
+  /** The installation tokens this instance got (memory only): masked like secrets. */
+  private gitTokens: string[] = [];
 
   constructor(record: JobRecord, env: Env) {
     this.record = record;
@@ -204,10 +217,16 @@ export class JobRunner {
           dir: REPO_DIR,
           development: config.environment === 'development',
         };
+        // A job from GitHub clones with a fresh installation token (private repositories too).
+        const link = state.github;
+        const token =
+          link === null
+            ? null
+            : await scope.run('Getting a GitHub token', budget(), () => this.gitToken(link));
         // Daytona ends git within the same budget the call is bounded by.
         const cloneMs = budget();
         await scope.run('Cloning the repository', cloneMs, () =>
-          cloneRepository(sandbox, spec, Math.max(1, Math.floor(cloneMs / 1000))),
+          cloneRepository(sandbox, spec, Math.max(1, Math.floor(cloneMs / 1000)), token),
         );
         const next = await record.transition({ status: 'running', runningAt: Date.now() });
         return next ? 'continue' : 'wait';
@@ -244,7 +263,7 @@ export class JobRunner {
     const env = await scope.run('Reading the secrets', budget(), () =>
       resolveEnv(jobEnv, this.env.DB, state.tenantId, () => loadSecretsKeys(this.env)),
     );
-    this.record.maskSecrets(env.secretValues);
+    this.record.maskSecrets([...env.secretValues, ...this.gitTokens]);
     this.maskLoaded = true;
     const requested = { commandRequested: true, commandRequestedAt: Date.now() };
     if (!this.record.update({ ...requested, envSealed: env.sealed })) return 'wait';
@@ -416,8 +435,95 @@ export class JobRunner {
     if (this.maskLoaded) return;
     const keys = () => loadSecretsKeys(this.env);
     const secrets = await openSealedEnv(state.envSealed, state.tenantId, keys);
-    this.record.maskSecrets([...secrets.values()]);
+    this.record.maskSecrets([...secrets.values(), ...this.gitTokens]);
     this.maskLoaded = true;
+  }
+
+  /**
+   * The push of a succeeded agent job's changes to its GitHub branch (the `push` deadline, set
+   * when the job ended, before its sandbox is deleted): records what was pushed, or why the push
+   * failed, and then lets the sandbox be deleted and the job's end be reported. A transient
+   * failure throws, for the deadline to run again with backoff, until PUSH_ATTEMPTS were made.
+   * The job's outcome never changes: a failed push is recorded next to it.
+   */
+  async push(attempts: number): Promise<void> {
+    const state = this.record.state;
+    if (!state || !pushPending(state)) return;
+    let push: GitHubPush | null = null;
+    let pushError: string | null = null;
+    try {
+      push = await this.pushOnce(state);
+    } catch (error) {
+      if (classify(error).kind === 'transient' && attempts + 1 < PUSH_ATTEMPTS) throw error;
+      pushError = maskTokens(describeError(error), this.gitTokens).slice(0, MAX_PUSH_ERROR_CHARS);
+      log('warn', "the push of the job's changes failed", {
+        job_id: state.id,
+        attempts: attempts + 1,
+        ...errorFields(error),
+      });
+    }
+    await this.record.pushed(push, pushError);
+  }
+
+  /** Runs the push script once; null when there was nothing to push. */
+  private async pushOnce(state: JobState): Promise<GitHubPush | null> {
+    const link = state.github;
+    const branch = link?.pushBranch ?? null;
+    if (link === null || branch === null) {
+      throw new GitHubStepFailed('the job has no branch to push to', false);
+    }
+    const scope = new CallScope();
+    this.scope = scope;
+    const config = this.config();
+    const callMs = config.daytona.callTimeoutSeconds * 1000;
+    const sandbox = await this.getSandbox(state, scope, callMs);
+    const token = await scope.run('Getting a GitHub token', callMs, () => this.gitToken(link));
+    if (state.githubPushStep === 'requested') {
+      // An earlier push may have landed: the script finds its commit and pushes it again.
+      log('info', 'pushing again after an interrupted push', { job_id: state.id });
+    } else {
+      this.record.save({ ...this.record.require(), githubPushStep: 'requested' });
+    }
+    const spec = {
+      url: state.repoUrl,
+      branch,
+      dir: REPO_DIR,
+      message: commitMessage(state),
+      development: config.environment === 'development',
+    };
+    const outcome = await scope.run('Pushing the changes', PUSH_SECONDS * 1000 + callMs, () =>
+      pushChanges(sandbox, spec, token, PUSH_SECONDS),
+    );
+    if (!outcome.pushed) return null;
+    log('info', "pushed the job's changes", {
+      job_id: state.id,
+      branch,
+      commit: outcome.commitSha,
+      changed_files: outcome.changedFiles,
+    });
+    return { branch, commitSha: outcome.commitSha, changedFiles: outcome.changedFiles };
+  }
+
+  /**
+   * An installation token for the job's repository (worker/github/app-auth.ts), remembered to be
+   * masked in everything stored. A failure is a GitHubStepFailed, transient when GitHub may answer
+   * later.
+   */
+  private async gitToken(link: GitHubJobLink): Promise<string> {
+    let token: string;
+    try {
+      ({ token } = await installationToken(this.env, link.installationId, link.repository));
+    } catch (error) {
+      // GitHub may answer later (no answer, 5xx, a rate limit); a refusal or a bad setting not.
+      const transient = error instanceof GitHubApiError && error.transient;
+      const message = `could not get an installation token for ${link.repository}: ${describeError(error)}`;
+      throw new GitHubStepFailed(message, transient);
+    }
+    if (!this.gitTokens.includes(token)) {
+      this.gitTokens.push(token);
+      this.record.maskAlso([token]);
+    }
+    return token;
   }
 
   private config(): Config {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { JobRow } from '../../worker/db/schema.ts';
+import type { GitHubJobLink, GitHubPush } from '../../worker/github/work.ts';
 import type { JobEnv } from '../../worker/domain/env.ts';
 import { jobErrorCodes, jobKinds, jobStatuses, type JobKind } from '../../worker/domain/jobs.ts';
 import { sandboxShapeSchema, type SandboxShape } from '../../worker/domain/sandbox-shape.ts';
@@ -28,6 +29,18 @@ export type ModelUsage = z.infer<typeof modelUsageSchema>;
 
 /** The size, lifetime and network policy of a job's sandbox, resolved at creation (contract §3). */
 export { sandboxShapeSchema, type SandboxShape };
+
+const gitHubJobLinkSchema = z.object({
+  installationId: z.number().int().positive(),
+  repository: z.string(),
+  pushBranch: z.string().nullable(),
+}) satisfies z.ZodType<GitHubJobLink>;
+
+const gitHubPushSchema = z.object({
+  branch: z.string(),
+  commitSha: z.string(),
+  changedFiles: z.number().int().nonnegative(),
+}) satisfies z.ZodType<GitHubPush>;
 
 export const jobStateSchema = z.object({
   id: z.string(),
@@ -103,6 +116,18 @@ export const jobStateSchema = z.object({
   env: jobEnvSchema.default({}),
   /** The encrypted secrets the command was started with, to mask them after an eviction. */
   envSealed: sealedEnvSchema.default({}),
+  /** The GitHub installation and repository of a job started from GitHub (github.ts); else null. */
+  github: gitHubJobLinkSchema.nullable().default(null),
+  /**
+   * Where the push of a succeeded agent job's changes is (github.ts): `pending` from the job's
+   * end until its result is recorded, `requested` once a push command may have been sent (a
+   * retry then runs the same idempotent command again), `done` with its result; null: no push.
+   */
+  githubPushStep: z.enum(['pending', 'requested', 'done']).nullable().default(null),
+  /** The branch the push made; null when nothing was pushed. */
+  githubPush: gitHubPushSchema.nullable().default(null),
+  /** Why the push failed (bounded, tokens masked); the job itself still succeeded. */
+  githubPushError: z.string().nullable().default(null),
 });
 
 export type JobState = z.infer<typeof jobStateSchema>;
@@ -131,6 +156,8 @@ export interface JobSpec {
   sandboxShape?: SandboxShape | null;
   /** The image of a sandbox whose size is not the snapshot's (Daytona sizes only those). */
   sandboxImage?: string | null;
+  /** The GitHub App installation and repository a job from GitHub answers (GitHubAppDO). */
+  github?: GitHubJobLink | null;
 }
 
 /** The initial state of a job that has just been accepted; `waiting` if it is queued for a slot. */
@@ -148,6 +175,10 @@ export function initialState(spec: JobSpec, waiting = false): JobState {
     agentRun: spec.agent ? emptyAgentRun : null,
     sandboxShape: spec.sandboxShape ?? null,
     sandboxImage: spec.sandboxImage ?? null,
+    github: spec.github ?? null,
+    githubPushStep: null,
+    githubPush: null,
+    githubPushError: null,
     sandboxCreatedAt: null,
     sandboxDeletedAt: null,
     status: 'queued',

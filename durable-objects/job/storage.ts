@@ -52,12 +52,14 @@ const deadlineKinds = [
   'budget',
   'ledger',
   'webhook',
+  'push',
 ] as const;
 /**
  * What a deadline is for; `retention` deletes a finished job's output once it has expired,
  * `standing` closes watchers whose credentials were revoked, `budget` prices a running job and
  * checks its budgets, `ledger` writes the final ledger once the sandbox is deleted (cost.ts),
- * `webhook` queues the job's webhook events (webhooks.ts).
+ * `webhook` queues the job's webhook events and reports the job to GitHub (webhooks.ts), `push`
+ * pushes a succeeded GitHub agent job's changes before its sandbox is deleted (github.ts).
  */
 export type DeadlineKind = (typeof deadlineKinds)[number];
 
