@@ -8,7 +8,7 @@ import { ApiError, type FieldError } from './errors.ts';
 import type { AppEnv } from './types.ts';
 
 /** Field-level errors for zod issues, with unknown keys spelled out one by one. */
-function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   return issues.flatMap((issue) => {
     const base = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {

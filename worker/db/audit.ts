@@ -23,6 +23,8 @@ export const auditActions = [
   'webhook.create',
   'webhook.delete',
   'webhook.redeliver',
+  'github.installation.put',
+  'github.installation.delete',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -12,6 +12,9 @@ import {
   apiKeys,
   auditLog,
   budgetNotices,
+  githubDeliveries,
+  githubInstallations,
+  githubJobs,
   idempotencyKeys,
   jobs,
   memberships,
@@ -192,7 +195,8 @@ const DELETE_BATCH = 500;
 /**
  * Deletes up to DELETE_BATCH of each kind of row the tenant owns, in one batch: API keys,
  * memberships, idempotency keys, audit entries but its `tenant.delete` entry, secrets, projects,
- * the cost ledger, the budget notices, webhook subscriptions and deliveries. Job rows go
+ * the cost ledger, the budget notices, webhook subscriptions and deliveries, GitHub App
+ * installations, their deliveries and the jobs started from GitHub. Job rows go
  * separately, once their Job DO is erased (deleteJobRows); the tenant's row stays as the
  * tombstone. Returns how many rows it deleted: call it again until that is 0.
  */
@@ -326,6 +330,45 @@ export async function deleteTenantRows(d1: D1Database, tenantId: string): Promis
         ),
       )
       .returning({ id: webhookDeliveries.id }),
+    db
+      .delete(githubInstallations)
+      .where(
+        inArray(
+          githubInstallations.installationId,
+          db
+            .select({ id: githubInstallations.installationId })
+            .from(githubInstallations)
+            .where(eq(githubInstallations.tenantId, tenantId))
+            .limit(DELETE_BATCH),
+        ),
+      )
+      .returning({ id: githubInstallations.installationId }),
+    db
+      .delete(githubDeliveries)
+      .where(
+        inArray(
+          githubDeliveries.deliveryId,
+          db
+            .select({ id: githubDeliveries.deliveryId })
+            .from(githubDeliveries)
+            .where(eq(githubDeliveries.tenantId, tenantId))
+            .limit(DELETE_BATCH),
+        ),
+      )
+      .returning({ id: githubDeliveries.deliveryId }),
+    db
+      .delete(githubJobs)
+      .where(
+        inArray(
+          githubJobs.jobId,
+          db
+            .select({ id: githubJobs.jobId })
+            .from(githubJobs)
+            .where(eq(githubJobs.tenantId, tenantId))
+            .limit(DELETE_BATCH),
+        ),
+      )
+      .returning({ id: githubJobs.jobId }),
   ]);
   if (results[0].length > 0 || results[1].length > 0) forgetTenantCredentials();
   return results.reduce((sum, rows) => sum + rows.length, 0);

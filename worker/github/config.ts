@@ -60,6 +60,20 @@ export function loadGitHubConfig(env: object): GitHubConfig {
   };
 }
 
+const identitySchema = appSchema.pick({ GITHUB_APP_ID: true, GITHUB_APP_SLUG: true });
+
+/**
+ * The App's id and slug alone: what the webhook intake needs to tell a trigger from Omni's own
+ * check runs and comments. A missing private key or API URL does not stop the intake; the
+ * GitHubAppDO, which calls GitHub, reports it.
+ * @throws ConfigError naming GITHUB_APP_ID or GITHUB_APP_SLUG.
+ */
+export function loadGitHubAppIdentity(env: object): Pick<GitHubConfig, 'appId' | 'slug'> {
+  const parsed = identitySchema.safeParse(env);
+  if (!parsed.success) throw settingError(parsed.error);
+  return { appId: parsed.data.GITHUB_APP_ID, slug: parsed.data.GITHUB_APP_SLUG };
+}
+
 const secretsSchema = z.object({
   GITHUB_WEBHOOK_SECRET: text.pipe(z.string().min(16, 'must be at least 16 characters')),
   GITHUB_WEBHOOK_SECRET_PREVIOUS: text,

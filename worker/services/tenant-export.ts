@@ -9,6 +9,11 @@
 import { getTableColumns } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { listAudit } from '../db/audit.ts';
+import {
+  listDeliveries as listGitHubDeliveries,
+  listGitHubJobRows,
+  listInstallations,
+} from '../db/github.ts';
 import { listJobs } from '../db/jobs.ts';
 import { listKeys } from '../db/keys.ts';
 import { listBudgetNotices, listLedgerRows } from '../db/ledger.ts';
@@ -20,6 +25,9 @@ import {
   apiKeys,
   auditLog,
   budgetNotices,
+  githubDeliveries,
+  githubInstallations,
+  githubJobs,
   idempotencyKeys,
   jobs,
   memberships,
@@ -172,6 +180,21 @@ async function* exportPieces(env: Env, tenant: TenantRow, now: number): AsyncGen
     'webhook_deliveries',
     pagesOf((cursor) => listTenantDeliveries(db, id, { limit: PAGE_ROWS, cursor })),
     rendered(webhookDeliveries),
+  );
+  yield* arrayField(
+    'github_installations',
+    pagesOf((cursor) => listInstallations(db, id, { limit: PAGE_ROWS, cursor })),
+    rendered(githubInstallations),
+  );
+  yield* arrayField(
+    'github_deliveries',
+    pagesOf((cursor) => listGitHubDeliveries(db, id, { limit: PAGE_ROWS, cursor })),
+    rendered(githubDeliveries),
+  );
+  yield* arrayField(
+    'github_jobs',
+    pagesOf((cursor) => listGitHubJobRows(db, id, { limit: PAGE_ROWS, cursor })),
+    rendered(githubJobs),
   );
   // The tenant's own monthly budget is kept by its TenantDO, not in D1.
   const budget = await env.TENANT.getByName(id).budgetStatus(id, '', []);
