@@ -18,6 +18,8 @@ import { noStore, securityHeaders } from './middleware/secure-headers.ts';
 import { REQUEST_TIMEOUT_MS, requestTimeout } from './middleware/timeout.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { budgetRoutes } from './routes/budgets.ts';
+import { GITHUB_WEBHOOK_PATH, githubWebhookRoutes } from './routes/github-webhooks.ts';
+import { githubRoutes } from './routes/github.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { keyRoutes } from './routes/keys.ts';
@@ -54,17 +56,18 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   // Before auth (and before reading the body), so that guessing credentials is limited too.
   app.use('/v1/*', rateLimitByIp);
   app.use('/health/ready', rateLimitByIp);
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          'payload_too_large',
-          `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`,
-        );
-      },
-    }),
-  );
+  app.use(GITHUB_WEBHOOK_PATH, rateLimitByIp);
+  const apiBodyLimit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(
+        'payload_too_large',
+        `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+      );
+    },
+  });
+  // GitHub's deliveries are larger: their route sets its own limit (routes/github-webhooks.ts).
+  app.use((c, next) => (c.req.path === GITHUB_WEBHOOK_PATH ? next() : apiBodyLimit(c, next)));
   // A body, whatever the method, must be JSON; an empty one counts as none (e.g. cancel).
   app.use('/v1/*', jsonBody);
   app.use('/v1/*', authenticate);
@@ -97,6 +100,8 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/v1/usage', usageRoutes);
   app.route('/v1/secrets', secretRoutes);
   app.route('/v1/webhooks', webhookRoutes);
+  app.route('/v1/github', githubRoutes);
+  app.route(GITHUB_WEBHOOK_PATH, githubWebhookRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
