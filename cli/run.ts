@@ -5,7 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { call, connect, type Job } from './api.ts';
 import { UsageError } from './errors.ts';
-import { painter } from './terminal.ts';
+import { colourful, painter } from './terminal.ts';
 import { watchJob } from './watch.ts';
 
 interface RunFlags {
@@ -102,8 +102,7 @@ async function run(words: string[], flags: RunFlags): Promise<number> {
     return 0;
   }
   if (process.stderr.isTTY) {
-    const paint = painter(Boolean(process.stderr.isTTY) && !process.env.NO_COLOR);
-    process.stderr.write(paint.dim(`job ${job.id}\n`));
+    process.stderr.write(`${painter(colourful(process.stderr)).dim(`job ${job.id}`)}\n`);
   }
   return watchJob(api, { job, since, interrupt: 'ask' });
 }
