@@ -4,7 +4,6 @@
  * does the work.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { ConfigError } from '../config.ts';
 import { listJobs } from '../db/jobs.ts';
 import type { JobRow } from '../db/schema.ts';
 import type { AgentDetails } from '../../durable-objects/job/view.ts';
@@ -15,19 +14,27 @@ import { ApiError } from '../errors.ts';
 import { audit } from '../lib/audit.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { entityTag, noneMatchHits } from '../lib/etag.ts';
-import { issueStreamToken, viewerOf } from '../lib/stream-token.ts';
+import { issueStreamToken } from '../lib/stream-token.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { createJob } from '../services/create-job.ts';
+import {
+  openEventStream,
+  openWatcher,
+  resumeAfter,
+  wantsEventStream,
+} from '../services/job-watch.ts';
 import { toEnvView } from '../schemas/env.ts';
 import { validationHook } from '../validation.ts';
 import {
   CreateJobBodySchema,
   EventsQuerySchema,
+  EventStreamSchema,
   JOB_ID_PATTERN,
   JobEventPageSchema,
   JobIdParamsSchema,
   JobListSchema,
   JobSchema,
+  LastEventIdHeaders,
   ListJobsQuerySchema,
   StreamQuerySchema,
   StreamTokenSchema,
@@ -244,22 +251,39 @@ jobRoutes.openapi(getJob, async (c) => {
 const getEvents = createRoute({
   method: 'get',
   path: '/{id}/events',
-  summary: "Read a page of the job's event log",
+  summary: "Read a page of the job's event log, or follow it as Server-Sent Events",
   description:
-    'Pass the returned next_after as after to read on; it is null once the job ended and every event was read.',
+    'Pass the returned next_after as after to read on; it is null once the job ended and every event was read. With `Accept: text/event-stream` the answer is a stream of Server-Sent Events instead: `id:` the seq, `event:` the type, `data:` the event as JSON; it replays the events after `Last-Event-ID` (or `after`), follows live, and ends with an `end` event once the job has ended. A connection lasts at most EVENT_STREAM_MAX_SECONDS (300 s), then the client reconnects with Last-Event-ID (docs/jobs.md#server-sent-events).',
   security,
-  request: { params: JobIdParamsSchema, query: EventsQuerySchema },
+  request: { params: JobIdParamsSchema, query: EventsQuerySchema, headers: LastEventIdHeaders },
   responses: {
-    200: { description: 'Events', content: { 'application/json': { schema: JobEventPageSchema } } },
-    400: problem('Invalid query'),
+    200: {
+      description: 'Events',
+      content: {
+        'application/json': { schema: JobEventPageSchema },
+        'text/event-stream': { schema: EventStreamSchema },
+      },
+    },
+    204: {
+      description:
+        'Event stream only: the job has ended and every event after Last-Event-ID was sent; nothing more will come',
+    },
+    400: problem('Invalid query or Last-Event-ID'),
     401: problem('No valid credentials', authChallenge),
     404: problem('No such job'),
+    429: problem('Event stream only: the job has JOB_MAX_WATCHERS watchers already'),
   },
 });
 
 jobRoutes.openapi(getEvents, async (c) => {
   const { id } = c.req.valid('param');
   const { after, limit } = c.req.valid('query');
+  if (wantsEventStream(c.req.header('accept'))) {
+    const from = resumeAfter(c.req.valid('header')['last-event-id'], after);
+    const stream = await openEventStream(c.env, jobObject(c.env, id), c.var.caller, from);
+    if (!stream) throw notFound(id);
+    return stream;
+  }
   const page = await jobObject(c.env, id).listEvents(c.var.caller.tenantId, after, limit);
   if (!page) throw notFound(id);
   return c.json(page, 200);
@@ -288,20 +312,8 @@ jobRoutes.openapi(streamJob, async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     throw new ApiError('upgrade_required', 'Connect with a WebSocket client (Upgrade: websocket).');
   }
-  const url = new URL('https://job.internal/stream');
-  url.searchParams.set('after', String(after));
-  url.searchParams.set('tenant', c.var.caller.tenantId);
-  // The socket remembers who opened it, so that the Job DO can close it once that key or
-  // membership is revoked (durable-objects/job/sockets.ts).
-  const viewer = viewerOf(c.var.caller);
-  url.searchParams.set('actor', viewer.actor);
-  url.searchParams.set('grant', viewer.grant);
-  const response = await jobObject(c.env, id).fetch(url, { headers: c.req.raw.headers });
-  if (response.status === 404) throw notFound(id);
-  if (response.status === 429)
-    throw new ApiError('too_many_requests', 'This job has too many watchers; try again later.');
-  // The Job DO reads JOB_MAX_WATCHERS; a bad value is a setting to fix (503), as anywhere else.
-  if (response.status === 503) throw new ConfigError(await response.text());
+  const response = await openWatcher(jobObject(c.env, id), c.var.caller, after, c.req.raw.headers);
+  if (!response) throw notFound(id);
   return response;
 });
 

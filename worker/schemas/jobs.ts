@@ -290,3 +290,18 @@ export const StreamTokenSchema = z
     url: z.string().openapi({ description: 'The stream path with the token, ready to open.' }),
   })
   .openapi('StreamToken');
+
+/** The header an EventSource sends when it reconnects: the id (seq) of the last event it got. */
+export const LastEventIdHeaders = z.object({
+  'last-event-id': z.string().max(32).optional().openapi({
+    description:
+      'Event stream only: the seq of the last event received; the stream resumes after it (and wins over `after`).',
+  }),
+});
+
+export const EventStreamSchema = z.string().openapi('JobEventStream', {
+  description:
+    'Server-Sent Events: `retry: 1000`, then one event per job event (`id: <seq>`, `event: <type>`, `data: <JobEvent as JSON>`), `: heartbeat` comments every 15 s, and a last `event: end` once the job has ended (or `event: revoked` when the credentials were revoked).',
+  example:
+    'retry: 1000\n\nid: 1\nevent: status\ndata: {"status":"queued","seq":1,"type":"status","ts":"2026-12-01T12:00:00.000Z"}\n\n',
+});
