@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', '.wrangler', '.omni', 'worker-configuration.d.ts', 'migrations'] },
+  {
+    ignores: [
+      'node_modules',
+      '.wrangler',
+      '.omni',
+      'worker-configuration.d.ts',
+      'migrations',
+      'web/dist',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
