@@ -71,6 +71,19 @@ export default defineConfig({
                 // Sandboxes of another size than the snapshot's are created from an image
                 // (sandbox-shape.test.ts); local-daytona records the Dockerfile it was sent.
                 DAYTONA_IMAGE: 'omni-sandbox-test:1',
+                // The GitHub App's webhook secrets (the previous one during a rotation) and handle.
+                GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret-1',
+                GITHUB_WEBHOOK_SECRET_PREVIOUS: 'test-github-webhook-secret-0',
+                GITHUB_APP_SLUG: 'omni-test',
+                // The GitHub REST API stand-in (test/github-stand-in.ts) and its App.
+                GITHUB_APP_ID: inject('githubAppId'),
+                GITHUB_API_URL: inject('githubApiUrl'),
+                GITHUB_APP_PRIVATE_KEY: inject('githubAppPrivateKey'),
+                TEST_GITHUB_CONTROL_URL: `${inject('githubApiUrl')}/_stand-in`,
+                TEST_GITHUB_APP_PRIVATE_KEY_PKCS8: inject('githubAppPrivateKeyPkcs8'),
+                TEST_GITHUB_REPOSITORY: inject('githubRepository'),
+                TEST_GITHUB_INSTALLATION_ID: String(inject('githubInstallationId')),
+                TEST_GITHUB_REPO_URL: inject('githubRepoUrl'),
               },
               // The whole suite is one client at one address, polling: it must not trip the
               // production limits of wrangler.toml. rate-limit.test.ts swaps TEST_RATE_LIMIT in.

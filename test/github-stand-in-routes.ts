@@ -155,7 +155,7 @@ export const routes: Record<string, Handler> = {
     }
     const repos = reached.filter((r) => r !== undefined);
     const token = `ghs_${randomBytes(18).toString('hex')}`;
-    const expiresAt = Date.now() + state.tokenLifetimeSeconds * 1000;
+    const expiresAt = Date.now() + state.lifetimeSeconds(installationId) * 1000;
     state.tokens.set(token, {
       token,
       installationId,

@@ -110,6 +110,8 @@ export interface AuthFailure {
 /** A scripted failure: the next `times` calls of `operation` answer `status`. */
 export interface Fault {
   operation: string;
+  /** Only calls about this repository (`owner/name`), or every call when null. */
+  repository: string | null;
   status: number;
   times: number;
   headers: Record<string, string>;
@@ -130,6 +132,8 @@ export class StandInState {
   authFailures: AuthFailure[] = [];
   faults: Fault[] = [];
   tokenLifetimeSeconds = 3600;
+  /** Lifetimes of one installation's tokens, over tokenLifetimeSeconds (tests of the cache). */
+  installationTokenLifetimes = new Map<number, number>();
   private nextId = 1000;
 
   id(): number {
@@ -148,6 +152,23 @@ export class StandInState {
     this.authFailures = [];
     this.faults = [];
     this.tokenLifetimeSeconds = 3600;
+    this.installationTokenLifetimes.clear();
+  }
+
+  lifetimeSeconds(installationId: number): number {
+    return this.installationTokenLifetimes.get(installationId) ?? this.tokenLifetimeSeconds;
+  }
+
+  /** Revokes every token that reaches `repository` (`owner/name`); how many there were. */
+  revokeTokens(repository: string): number {
+    let revoked = 0;
+    for (const [value, token] of this.tokens) {
+      if (token.repositories.includes(repository.toLowerCase())) {
+        this.tokens.delete(value);
+        revoked += 1;
+      }
+    }
+    return revoked;
   }
 
   repository(owner: string, name: string): StandInRepository | null {

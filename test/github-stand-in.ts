@@ -21,9 +21,12 @@
  * - `POST /_stand-in/repositories` `{owner, name, installationId?, private?}`: a new repository
  *   (a bare clone of the seed), so that each test file can work on its own;
  * - `PUT /_stand-in/permissions` `{repository, username, permission}`;
- * - `PUT /_stand-in/token-lifetime` `{seconds}`: how long tokens issued from now on live;
- * - `POST /_stand-in/faults` `{operation, status, times?, headers?, message?}`: the next calls of
- *   `operation` (e.g. `POST /repos/{owner}/{repo}/check-runs`) answer `status`;
+ * - `PUT /_stand-in/token-lifetime` `{seconds, installationId?}`: how long tokens issued from now
+ *   on live (of one installation, or of all);
+ * - `POST /_stand-in/tokens/revoke` `{repository}`: revokes the tokens that reach it;
+ * - `POST /_stand-in/faults` `{operation, repository?, status, times?, headers?, message?}`:
+ *   the next calls of `operation` (e.g. `POST /repos/{owner}/{repo}/check-runs`), about
+ *   `repository` when given, answer `status`;
  * - `POST /_stand-in/tokens/check` `{token, repository}` → `{valid}`;
  * - `POST /_stand-in/reset`: forgets records, tokens and faults (repositories and permissions stay).
  */
@@ -117,11 +120,37 @@ const permissionSchema = z.object({
 });
 const faultSchema = z.object({
   operation: z.string(),
+  repository: z.string().nullable().default(null),
   status: z.number().int().min(400).max(599),
   times: z.number().int().positive().default(1),
   headers: z.record(z.string(), z.string()).default({}),
   message: z.string().default('Injected failure'),
 });
+
+/**
+ * The repository (`owner/name`) a request is about, so each test can read its own: the path's,
+ * or for a token request naming one repository, that repository of the installation.
+ */
+function repositoryOf(path: string, raw: string, state: StandInState): string | null {
+  const repos = /^\/repos\/([^/]+)\/([^/]+)/.exec(path);
+  if (repos !== null)
+    return `${decodeURIComponent(repos[1] ?? '')}/${decodeURIComponent(repos[2] ?? '')}`;
+  const installation = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
+  if (installation === null) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const names = isObject(parsed) ? parsed['repositories'] : null;
+  if (!Array.isArray(names) || names.length !== 1) return null;
+  const id = Number(installation[1]);
+  const repo = [...state.repositories.values()].find(
+    (r) => r.installationId === id && r.name.toLowerCase() === String(names[0]).toLowerCase(),
+  );
+  return repo?.fullName ?? null;
+}
 
 /** Starts the stand-in; new repositories are bare clones of `seed` (a repository on disk). */
 export async function startGitHubStandIn(options: { seed: string }): Promise<GitHubStandIn> {
@@ -204,10 +233,19 @@ export async function startGitHubStandIn(options: { seed: string }): Promise<Git
       return send(res, 204, undefined);
     }
     if (route === 'PUT /token-lifetime') {
-      state.tokenLifetimeSeconds = z
-        .object({ seconds: z.number().int().positive() })
-        .parse(json).seconds;
+      const lifetime = z
+        .object({
+          seconds: z.number().int().positive(),
+          installationId: z.number().int().optional(),
+        })
+        .parse(json);
+      if (lifetime.installationId === undefined) state.tokenLifetimeSeconds = lifetime.seconds;
+      else state.installationTokenLifetimes.set(lifetime.installationId, lifetime.seconds);
       return send(res, 204, undefined);
+    }
+    if (route === 'POST /tokens/revoke') {
+      const repository = z.object({ repository: z.string() }).parse(json).repository;
+      return send(res, 200, { revoked: state.revokeTokens(repository) });
     }
     if (route === 'POST /faults') {
       state.faults.push(faultSchema.parse(json));
@@ -230,10 +268,7 @@ export async function startGitHubStandIn(options: { seed: string }): Promise<Git
     const operation =
       found === null ? null : `${found.operation.method} ${found.operation.template}`;
     const params = found?.params ?? {};
-    const repoName =
-      found !== null && found.operation.template.startsWith('/repos/{owner}/{repo}')
-        ? `${params['owner'] ?? ''}/${params['repo'] ?? ''}`
-        : null;
+    const repoName = repositoryOf(url.pathname, raw, state);
     const auth = credential(req);
     let body: unknown;
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
@@ -319,7 +354,12 @@ export async function startGitHubStandIn(options: { seed: string }): Promise<Git
         }
       }
     }
-    const fault = state.faults.find((f) => f.operation === operation && f.times > 0);
+    const fault = state.faults.find(
+      (f) =>
+        f.operation === operation &&
+        f.times > 0 &&
+        (f.repository === null || f.repository.toLowerCase() === repoName?.toLowerCase()),
+    );
     if (fault !== undefined) {
       fault.times -= 1;
       return answer(fault.status, { message: fault.message }, fault.headers);

@@ -3,14 +3,17 @@
  * the workerd tests, serves that repository over HTTP with redirecting paths next to it
  * (test/git-http-server.ts), serves a JWKS for the JWT tests (test/jwks-server.ts) and a stand-in
  * for Sentry's envelope endpoint (test/sentry-server.ts) and a webhook receiver
- * (test/webhook-receiver.ts); their URLs and the JWT signing keys
- * reach the Worker as bindings through provide/inject.
+ * (test/webhook-receiver.ts) and a GitHub REST API stand-in (test/github-stand-in.ts) whose
+ * repository `octo-org/omni-fixture` (installation 4242) is a bare copy of the sample repository
+ * served over HTTP for clone and push; their URLs and the JWT signing keys reach the Worker as
+ * bindings through provide/inject.
  */
 import type { TestProject } from 'vitest/node';
 import { spawnLocalDaytona } from '../scripts/lib/local-daytona-process.ts';
 import { createSampleRepo } from '../scripts/lib/sample-repo.ts';
 import { startAnthropicStandIn } from './anthropic-stand-in.ts';
 import { startGitHttpServer } from './git-http-server.ts';
+import { DEFAULT_INSTALLATION_ID, startGitHubStandIn } from './github-stand-in.ts';
 import { startJwksServer } from './jwks-server.ts';
 import { startSentryServer } from './sentry-server.ts';
 import { startWebhookReceiver } from './webhook-receiver.ts';
@@ -30,6 +33,17 @@ declare module 'vitest' {
     sentryUrl: string;
     /** The loopback webhook receiver (test/webhook-receiver.ts). */
     webhookReceiverUrl: string;
+    /** The GitHub REST API stand-in (test/github-stand-in.ts); `/_stand-in/…` steers it. */
+    githubApiUrl: string;
+    githubAppId: string;
+    /** The App's private key, PKCS#1 as GitHub hands it out, and the same key as PKCS#8. */
+    githubAppPrivateKey: string;
+    githubAppPrivateKeyPkcs8: string;
+    /** `octo-org/omni-fixture`, in installation `githubInstallationId`. */
+    githubRepository: string;
+    githubInstallationId: number;
+    /** Its clone URL over HTTP (push needs an installation token). */
+    githubRepoUrl: string;
   }
 }
 
@@ -37,7 +51,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const daytona = await spawnLocalDaytona();
   const repo = await createSampleRepo();
   const jwks = await startJwksServer();
-  const gitHttp = await startGitHttpServer(repo.path);
+  const github = await startGitHubStandIn({ seed: repo.path });
+  const fixture = await github.addRepository({ owner: 'octo-org', name: 'omni-fixture' });
+  const gitHttp = await startGitHttpServer(repo.path, github);
+  github.setGitBaseUrl(gitHttp.baseUrl);
   const anthropic = await startAnthropicStandIn();
   const sentry = await startSentryServer();
   const receiver = await startWebhookReceiver();
@@ -52,11 +69,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('anthropicBaseUrl', anthropic.url);
   project.provide('sentryUrl', sentry.url);
   project.provide('webhookReceiverUrl', receiver.url);
+  project.provide('githubApiUrl', github.url);
+  project.provide('githubAppId', String(github.appId));
+  project.provide('githubAppPrivateKey', github.privateKeyPem);
+  project.provide('githubAppPrivateKeyPkcs8', github.privateKeyPkcs8Pem);
+  project.provide('githubRepository', fixture.fullName);
+  project.provide('githubInstallationId', DEFAULT_INSTALLATION_ID);
+  project.provide('githubRepoUrl', `${gitHttp.baseUrl}/${fixture.fullName}.git`);
   return async () => {
     await anthropic.close();
     await sentry.close();
     await receiver.close();
     await gitHttp.close();
+    await github.close();
     await jwks.close();
     await daytona.close();
     await repo.remove();

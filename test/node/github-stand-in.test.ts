@@ -9,7 +9,11 @@ import { promisify } from 'node:util';
 import { generateKeyPairSync } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSampleRepo, type SampleRepo } from '../../scripts/lib/sample-repo.ts';
+import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
 import {
   DEFAULT_INSTALLATION_ID,
   startGitHubStandIn,
@@ -21,16 +25,21 @@ const run = promisify(execFile);
 let sample: SampleRepo;
 let gh: GitHubStandIn;
 let mainSha: string;
+let gitHttp: GitHttpServer;
 
 beforeAll(async () => {
   sample = await createSampleRepo();
   gh = await startGitHubStandIn({ seed: sample.path });
   await gh.addRepository({ owner: 'octo-org', name: 'omni-fixture' });
   await gh.addRepository({ owner: 'octo-org', name: 'other' });
+  await gh.addRepository({ owner: 'octo-org', name: 'secret', private: true });
+  gitHttp = await startGitHttpServer(sample.path, gh);
+  gh.setGitBaseUrl(gitHttp.baseUrl);
   mainSha = (await run('git', ['rev-parse', 'main'], { cwd: sample.path })).stdout.trim();
 }, 60_000);
 
 afterAll(async () => {
+  await gitHttp?.close();
   await gh?.close();
   await sample?.remove();
 });
@@ -64,6 +73,10 @@ function call(method: string, path: string, auth: string | null, body?: unknown)
 }
 
 async function token(repositories = ['omni-fixture']): Promise<string> {
+  return (await tokenAnswer(repositories)).token;
+}
+
+async function tokenAnswer(repositories: string[]) {
   const res = await call(
     'POST',
     `/app/installations/${DEFAULT_INSTALLATION_ID}/access_tokens`,
@@ -73,7 +86,7 @@ async function token(repositories = ['omni-fixture']): Promise<string> {
   expect(res.status).toBe(201);
   const body = (await res.json()) as { token: string; expires_at: string };
   expect(Date.parse(body.expires_at)).toBeGreaterThan(Date.now());
-  return body.token;
+  return body;
 }
 
 describe('the OpenAPI description', () => {
@@ -209,5 +222,78 @@ describe('state', () => {
       head_sha: '0'.repeat(40),
     });
     expect(res.status).toBe(422);
+  });
+});
+
+describe('git over HTTP', () => {
+  const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '/bin/false' };
+  const git = (cwd: string, ...args: string[]) =>
+    run('git', ['-c', 'user.name=Omni', '-c', 'user.email=omni@example.invalid', ...args], {
+      cwd,
+      env: gitEnv,
+    });
+  const withToken = (repo: string, t: string) =>
+    `${gitHttp.baseUrl.replace('http://', `http://x-access-token:${t}@`)}/${repo}.git`;
+
+  it('clones a public repository, and pushes only with a token for that repository', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'omni-gh-push-'));
+    try {
+      await git(dir, 'clone', '--quiet', `${gitHttp.baseUrl}/octo-org/omni-fixture.git`, 'work');
+      const work = join(dir, 'work');
+      await git(work, 'checkout', '--quiet', '-b', 'omni/change');
+      await writeFile(join(work, 'NEW.txt'), 'pushed over HTTP\n');
+      await git(work, 'add', 'NEW.txt');
+      await git(work, 'commit', '--quiet', '-m', 'A change');
+      await expect(git(work, 'push', '--quiet', 'origin', 'omni/change')).rejects.toThrow(
+        /could not read Username|Authentication failed/,
+      );
+      const other = await token(['other']);
+      await expect(
+        git(work, 'push', '--quiet', withToken('octo-org/omni-fixture', other), 'omni/change'),
+      ).rejects.toThrow(/Authentication failed/);
+      const t = await token(['omni-fixture']);
+      await git(work, 'push', '--quiet', withToken('octo-org/omni-fixture', t), 'omni/change');
+      const sha = (await git(work, 'rev-parse', 'HEAD')).stdout.trim();
+      const ref = await call(
+        'GET',
+        '/repos/octo-org/omni-fixture/git/ref/heads/omni/change',
+        `token ${t}`,
+      );
+      expect(await ref.json()).toMatchObject({ object: { sha } });
+      const pull = await call('POST', '/repos/octo-org/omni-fixture/pulls', `token ${t}`, {
+        title: 'A change',
+        head: 'omni/change',
+        base: 'main',
+      });
+      expect(pull.status).toBe(201);
+      expect(await pull.json()).toMatchObject({ number: 100, head: { sha, ref: 'omni/change' } });
+      const again = await call('POST', '/repos/octo-org/omni-fixture/pulls', `token ${t}`, {
+        title: 'A change',
+        head: 'omni/change',
+        base: 'main',
+      });
+      expect(again.status).toBe(422);
+      expect(gh.state.violations).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('clones a private repository only with a token for it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'omni-gh-private-'));
+    try {
+      await expect(
+        git(dir, 'clone', '--quiet', `${gitHttp.baseUrl}/octo-org/secret.git`, 'a'),
+      ).rejects.toThrow(/could not read Username|Authentication failed/);
+      const wrong = await token(['omni-fixture']);
+      await expect(
+        git(dir, 'clone', '--quiet', withToken('octo-org/secret', wrong), 'b'),
+      ).rejects.toThrow(/Authentication failed/);
+      const t = await token(['secret']);
+      await git(dir, 'clone', '--quiet', withToken('octo-org/secret', t), 'c');
+      expect((await git(join(dir, 'c'), 'rev-parse', 'HEAD')).stdout.trim()).toBe(mainSha);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -22,6 +22,16 @@ declare global {
       TEST_SENTRY_URL: string;
       /** Base URL of test/webhook-receiver.ts: `/hooks/<name>` receives, `/control/<name>/…` steers. */
       TEST_WEBHOOK_RECEIVER_URL: string;
+      /** Control routes of test/github-stand-in.ts (`<GITHUB_API_URL>/_stand-in`): state, repositories, permissions, faults. */
+      TEST_GITHUB_CONTROL_URL: string;
+      /** The stand-in App's private key as PKCS#8 (GITHUB_APP_PRIVATE_KEY is the PKCS#1 form). */
+      TEST_GITHUB_APP_PRIVATE_KEY_PKCS8: string;
+      /** `octo-org/omni-fixture`: a stand-in repository, a bare copy of the fixture repository. */
+      TEST_GITHUB_REPOSITORY: string;
+      /** The installation TEST_GITHUB_REPOSITORY belongs to. */
+      TEST_GITHUB_INSTALLATION_ID: string;
+      /** TEST_GITHUB_REPOSITORY's clone URL over HTTP (test/git-http-server.ts; push needs a token). */
+      TEST_GITHUB_REPO_URL: string;
     }
   }
 }
