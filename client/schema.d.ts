@@ -10,30 +10,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Liveness: answers without touching any dependency */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Alive */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'ok';
-            };
-          };
-        };
-      };
-    };
+    /** Liveness: answers without touching a dependency */
+    get: operations['getHealth'];
     put?: never;
     post?: never;
     delete?: never;
@@ -50,35 +28,7 @@ export interface paths {
       cookie?: never;
     };
     /** Readiness: D1 and Daytona answer, each within its own short timeout */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Ready */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Readiness'];
-          };
-        };
-        /** @description A dependency is down or did not answer in time */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['NotReady'];
-          };
-        };
-      };
-    };
+    get: operations['getReadiness'];
     put?: never;
     post?: never;
     delete?: never;
@@ -98,55 +48,7 @@ export interface paths {
      * Prometheus metrics of every tenant (operators)
      * @description Jobs created, active, finished, errors, durations and sandbox phases, and spend, in the Prometheus text format 0.0.4. Needs the METRICS_TOKEN as a bearer token. See docs/operations.md.
      */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The metrics */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/plain; version=0.0.4': string;
-          };
-        };
-        /** @description No valid metrics token */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description D1 did not answer */
-        502: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description METRICS_TOKEN is not configured */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['getMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -163,169 +65,13 @@ export interface paths {
       cookie?: never;
     };
     /** List jobs, newest first */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-          status?: components['schemas']['JobStatus'];
-          /** @description Only the jobs of this project (an id). */
-          project?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description A page of jobs */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['JobList'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listJobs'];
     put?: never;
     /**
      * Create a job
      * @description Accepts a job and returns at once; a Job Durable Object runs it in a Daytona sandbox.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description Makes creation safe to retry: the same key and body within 24 hours return the original job (with Idempotent-Replayed: true); the same key with another body is 422; a retry while the first request is in flight is 409. */
-          'idempotency-key'?: string;
-        };
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['CreateJob'];
-        };
-      };
-      responses: {
-        /** @description Accepted */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Job'];
-          };
-        };
-        /** @description Invalid body */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The tenant's or the project's monthly budget is reached */
-        402: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description A request with this Idempotency-Key is in flight */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body too large */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Idempotency-Key reused with another body */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limit, or the tenant runs its maximum of jobs */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Service misconfigured */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['createJob'];
     delete?: never;
     options?: never;
     head?: never;
@@ -339,49 +85,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Get a job and its live status */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The job */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Job'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such job */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    /**
+     * Get a job and its live status
+     * @description The answer has an `ETag`; send it back as `If-None-Match` to get a `304` without a body while the job is unchanged (docs/jobs.md#polling).
+     */
+    get: operations['getJob'];
     put?: never;
     post?: never;
     delete?: never;
@@ -398,63 +106,10 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Read a page of the job's event log
-     * @description Pass the returned next_after as after to read on; it is null once the job ended and every event was read.
+     * Read a page of the job's event log, or follow it as Server-Sent Events
+     * @description Pass the returned next_after as after to read on; it is null once the job ended and every event was read. With `Accept: text/event-stream` the answer is a stream of Server-Sent Events instead: `id:` the seq, `event:` the type, `data:` the event as JSON; it replays the events after `Last-Event-ID` (or `after`), follows live, and ends with an `end` event once the job has ended. A connection lasts at most EVENT_STREAM_MAX_SECONDS (300 s), then the client reconnects with Last-Event-ID (docs/jobs.md#server-sent-events).
      */
-    get: {
-      parameters: {
-        query?: {
-          after?: number | null;
-          limit?: number;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Events */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['JobEventPage'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such job */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listJobEvents'];
     put?: never;
     post?: never;
     delete?: never;
@@ -474,69 +129,7 @@ export interface paths {
      * Stream the job's events over a WebSocket
      * @description Upgrade to a WebSocket. Each message is one JSON event {seq, type, ts, ...}. Events after `after` are replayed from the log, then new ones follow live; the server closes with 1000 once the job has ended.
      */
-    get: {
-      parameters: {
-        query?: {
-          after?: number | null;
-          /** @description A stream token from POST /v1/jobs/{id}/stream-token, for clients that cannot send headers. */
-          token?: string;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Switching to the WebSocket protocol */
-        101: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such job */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Not a WebSocket upgrade */
-        426: {
-          headers: {
-            Upgrade: 'websocket';
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The job has JOB_MAX_WATCHERS watchers already */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['streamJobEvents'];
     put?: never;
     post?: never;
     delete?: never;
@@ -558,72 +151,7 @@ export interface paths {
      * Cancel a job
      * @description The job ends as `canceled` and its sandbox is deleted. Canceling a job that has already ended changes nothing and answers 409 with the job as it ended.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description Canceled */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Job'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such job */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The job had already ended */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['cancelJob'];
     delete?: never;
     options?: never;
     head?: never;
@@ -643,61 +171,7 @@ export interface paths {
      * Get a short-lived token for the job's stream
      * @description For clients that cannot set headers on a WebSocket: open the returned url (GET /v1/jobs/{id}/stream?token=…) within a minute. Never put an API key in a URL.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description A token */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['StreamToken'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such job */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description STREAM_TOKEN_SECRET is not configured */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['createStreamToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -715,122 +189,13 @@ export interface paths {
      * List API keys, newest first
      * @description Revoked and expired keys are listed too. Keys themselves are never shown.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Rows per page, 1 to 100. */
-          limit?: number;
-          /** @description The next_cursor of the previous page; omit for the first page. */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description A page of keys */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['KeyList'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listKeys'];
     put?: never;
     /**
      * Create an API key
      * @description The answer is the only time the key is shown. The role may not be stronger than your own.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['CreateKey'];
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['CreatedKey'];
-          };
-        };
-        /** @description Invalid body */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak, or a role stronger than your own was asked for */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['createKey'];
     delete?: never;
     options?: never;
     head?: never;
@@ -851,57 +216,7 @@ export interface paths {
      * Revoke an API key
      * @description The key is refused from now on. Revoking a revoked key changes nothing.
      */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Revoked */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak for this key */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such key */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    delete: operations['revokeKey'];
     options?: never;
     head?: never;
     patch?: never;
@@ -920,81 +235,7 @@ export interface paths {
      * Rotate an API key
      * @description Creates a new key with the same name and role, shown once, and makes the old key expire after grace_seconds (0: at once). A revoked, expired or already rotated key cannot be rotated.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['RotateKey'];
-        };
-      };
-      responses: {
-        /** @description The new key */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['RotatedKey'];
-          };
-        };
-        /** @description Invalid body */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak for this key */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such key */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The key is revoked, expired or already rotated */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['rotateKey'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1009,62 +250,7 @@ export interface paths {
       cookie?: never;
     };
     /** List members, newest first */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Rows per page, 1 to 100. */
-          limit?: number;
-          /** @description The next_cursor of the previous page; omit for the first page. */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description A page of members */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['MemberList'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listMembers'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1085,146 +271,13 @@ export interface paths {
      * Set a member's role
      * @description Adds the member (201) or changes their role (200). A demotion that would leave the tenant without an owner is refused (409).
      */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          subject: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['PutMember'];
-        };
-      };
-      responses: {
-        /** @description Changed */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Member'];
-          };
-        };
-        /** @description Added */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Member'];
-          };
-        };
-        /** @description Invalid body */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Only owners manage members */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The tenant would be left without an owner */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    put: operations['setMember'];
     post?: never;
     /**
      * Remove a member
      * @description The person keeps only what their JWT's role claim gives them; keys they made stop working. Removing the tenant's last owner is refused (409).
      */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          subject: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Removed */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Only owners manage members */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such member */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The tenant would be left without an owner */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    delete: operations['removeMember'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1241,138 +294,13 @@ export interface paths {
      * List projects, newest first
      * @description The default project is always among them.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Rows per page, 1 to 100. */
-          limit?: number;
-          /** @description The next_cursor of the previous page; omit for the first page. */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description A page of projects */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['ProjectList'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Service misconfigured */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listProjects'];
     put?: never;
     /**
      * Create a project
      * @description Names are unique per tenant. The sandbox settings may not exceed the operator's limits.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['CreateProject'];
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Project'];
-          };
-        };
-        /** @description Invalid body, or a sandbox setting above its limit */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The name is taken */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Service misconfigured */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['createProject'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1387,57 +315,7 @@ export interface paths {
       cookie?: never;
     };
     /** Get a project */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The project */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Project'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such project */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Service misconfigured */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['getProject'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1447,90 +325,7 @@ export interface paths {
      * Change a project
      * @description Only the fields sent change; monthly_budget_usd: null removes the budget, sandbox: null returns to the defaults. Jobs already created keep the sandbox shape they were created with.
      */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['UpdateProject'];
-        };
-      };
-      responses: {
-        /** @description The project */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Project'];
-          };
-        };
-        /** @description Invalid body, or a sandbox setting above its limit */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such project */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The name is taken */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Service misconfigured */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    patch: operations['updateProject'];
     trace?: never;
   };
   '/v1/audit': {
@@ -1544,64 +339,7 @@ export interface paths {
      * List audit entries, newest first
      * @description Who did what, when, from where: key and member changes, job creation and cancels.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Rows per page, 1 to 100. */
-          limit?: number;
-          /** @description The next_cursor of the previous page; omit for the first page. */
-          cursor?: string;
-          /** @description Only entries of this action. */
-          action?: components['schemas']['AuditAction'];
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description A page of audit entries */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['AuditList'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listAuditEntries'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1621,48 +359,7 @@ export interface paths {
      * Export everything stored about the tenant
      * @description One JSON document, streamed: the tenant, its API keys (never a key or its hash), members, jobs with their event logs, idempotency keys and audit log, as stored. A download that breaks off midway is not a valid document.
      */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The export, as an attachment */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['TenantExport'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Only owners may export the tenant */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['exportTenant'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1685,61 +382,7 @@ export interface paths {
      * Delete the tenant and everything stored about it
      * @description Send `{ "confirm": "<your tenant id>" }`. Every key is revoked and every member removed at once; running jobs are canceled, their sandboxes deleted, and every row and stored output removed shortly after. One `tenant.delete` audit entry is kept. Asking again while the deletion runs answers the same. It cannot be undone.
      */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['DeleteTenant'];
-        };
-      };
-      responses: {
-        /** @description The deletion has begun: no credential of the tenant works from now on */
-        202: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['TenantDeletion'];
-          };
-        };
-        /** @description No confirmation, or not the tenant id */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Only owners may delete the tenant */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    delete: operations['deleteTenant'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1756,62 +399,7 @@ export interface paths {
      * Budgets, their spend this month, and the notices
      * @description The tenant's monthly budget and every project budget with this month's spend and what running jobs reserve, and a page of notices (80, 90, 95 and 100 % of a budget, once each per month), newest first.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Rows per page, 1 to 100. */
-          limit?: number;
-          /** @description The next_cursor of the previous page; omit for the first page. */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Budgets */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Budgets'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['getBudgets'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1832,61 +420,7 @@ export interface paths {
      * Set the tenant's monthly budget
      * @description Jobs are refused with 402 once the month’s spend plus what running jobs reserve reaches it, and running jobs are stopped once their spend reaches it. null removes the budget.
      */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['PutTenantBudget'];
-        };
-      };
-      responses: {
-        /** @description The budget as set */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['TenantBudget'];
-          };
-        };
-        /** @description Invalid body */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Only owners set the tenant budget */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    put: operations['setTenantBudget'];
     post?: never;
     delete?: never;
     options?: never;
@@ -1905,69 +439,7 @@ export interface paths {
      * Usage and cost, grouped
      * @description Totals of the cost ledger (jobs created between `from` and `to`, UTC days, at most 366 of them) per project, user, day or model, in key order. `Accept: text/csv` answers the same page as CSV with a header row; its next page is in the `Link` header (rel="next").
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description First UTC day, included (default: the first day of this month). */
-          from?: string;
-          /** @description Last UTC day, included (default: today). */
-          to?: string;
-          /** @description `project` (id), `user` (who created the job), `day` (the UTC day the job was created) or `model` (sandbox time under `(sandbox)`). */
-          group_by?: 'project' | 'user' | 'day' | 'model';
-          /** @description Groups per page, 1 to 1000. */
-          limit?: number;
-          /** @description The next_cursor of the previous page (or follow the Link header). */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description A page of the report */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['UsageReport'];
-            'text/csv': string;
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['getUsage'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1988,146 +460,13 @@ export interface paths {
      * Set a secret
      * @description Stores the value encrypted (AES-GCM), creating the secret (201) or replacing its value (200). The answer, like every other, shows the name and dates only. Jobs that already started keep the value they started with.
      */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          name: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['PutSecret'];
-        };
-      };
-      responses: {
-        /** @description Replaced */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Secret'];
-          };
-        };
-        /** @description Created */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Secret'];
-          };
-        };
-        /** @description Invalid name or value */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body too large */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description SECRETS_KEYS or SECRETS_KEY_ID is not configured */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    put: operations['setSecret'];
     post?: never;
     /**
      * Delete a secret
      * @description A job that refers to it and has not started yet fails with `secret_missing`; a running job keeps the value it started with.
      */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          name: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Deleted */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such secret */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    delete: operations['deleteSecret'];
     options?: never;
     head?: never;
     patch?: never;
@@ -2144,62 +483,7 @@ export interface paths {
      * List secrets, newest first
      * @description Names and dates only; values are never shown.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Rows per page, 1 to 100. */
-          limit?: number;
-          /** @description The next_cursor of the previous page; omit for the first page. */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description A page of secrets */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['SecretList'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listSecrets'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2216,140 +500,13 @@ export interface paths {
       cookie?: never;
     };
     /** List webhook subscriptions, newest first */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Rows per page, 1 to 100. */
-          limit?: number;
-          /** @description The next_cursor of the previous page; omit for the first page. */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description A page of subscriptions */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['WebhookList'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listWebhooks'];
     put?: never;
     /**
      * Subscribe a URL to events
      * @description Answers with the subscription and its signing secret, which is never shown again. At most 20 subscriptions per tenant.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['CreateWebhook'];
-        };
-      };
-      responses: {
-        /** @description Created */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['CreatedWebhook'];
-          };
-        };
-        /** @description Invalid URL or events */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The tenant has the most subscriptions it may have */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description SECRETS_KEYS or SECRETS_KEY_ID is not configured */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    post: operations['createWebhook'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2364,116 +521,14 @@ export interface paths {
       cookie?: never;
     };
     /** Get a webhook subscription */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The subscription */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Webhook'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such subscription */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['getWebhook'];
     put?: never;
     post?: never;
     /**
      * Delete a webhook subscription
      * @description Its pending deliveries are dropped and its delivery history is deleted.
      */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Deleted */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such subscription */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    delete: operations['deleteWebhook'];
     options?: never;
     head?: never;
     patch?: never;
@@ -2487,73 +542,7 @@ export interface paths {
       cookie?: never;
     };
     /** List a subscription's deliveries, newest first */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Rows per page, 1 to 100. */
-          limit?: number;
-          /** @description The next_cursor of the previous page; omit for the first page. */
-          cursor?: string;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description A page of deliveries */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['WebhookDeliveryList'];
-          };
-        };
-        /** @description Invalid query */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such subscription */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    get: operations['listWebhookDeliveries'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2575,73 +564,69 @@ export interface paths {
      * Send a delivery again
      * @description Queues the delivery again, due now, with a fresh set of retries; the same body, event and delivery id are sent (with a new signature).
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          delivery: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description Queued */
-        202: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['WebhookDelivery'];
-          };
-        };
-        /** @description No valid credentials */
-        401: {
-          headers: {
-            /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Role too weak */
-        403: {
-          headers: {
-            /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
-            'WWW-Authenticate': string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such subscription or delivery */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The subscription is disabled */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
+    post: operations['redeliverWebhookDelivery'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/github/installations/{installation_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /** Get an installation's mapping */
+    get: operations['getGitHubInstallation'];
+    /**
+     * Map a GitHub App installation to a project
+     * @description Creates the mapping, or replaces the tenant's own (its settings are replaced whole). Deliveries of the installation then start jobs in the project, as its settings say.
+     */
+    put: operations['putGitHubInstallation'];
+    post?: never;
+    /**
+     * Remove an installation's mapping
+     * @description Its deliveries are then acknowledged and ignored; jobs already started run on. Uninstalling the App is done on GitHub.
+     */
+    delete: operations['deleteGitHubInstallation'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/github/installations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List the tenant's installations, newest first */
+    get: operations['listGitHubInstallations'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/github/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the deliveries of the tenant's installations, newest first
+     * @description What Omni did with each delivery GitHub sent and why. Deliveries of installations not mapped to a tenant are in no list.
+     */
+    get: operations['listGitHubDeliveries'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -2652,37 +637,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
-    Readiness: {
-      /** @enum {string} */
-      status: 'ready';
-      /** @description The deployed git commit (`OMNI_VERSION`), or "dev". */
-      version: string;
-      /** @description Seconds since this isolate started serving. Workers run in many short-lived isolates: this is the uptime of the one that answered, not of the service. */
-      uptime_seconds: number;
-      checks: {
-        d1: components['schemas']['DependencyCheck'];
-        daytona: components['schemas']['DependencyCheck'];
-      };
-    };
-    DependencyCheck: {
-      /** @enum {string} */
-      status: 'up' | 'down';
-      latency_ms: number;
-      /** @description What failed, in fixed words; only when down. */
-      error?: string;
-    };
-    NotReady: components['schemas']['Problem'] & {
-      /** @description The dependencies that are down. */
-      down: ('d1' | 'daytona')[];
-      /** @description The deployed git commit (`OMNI_VERSION`), or "dev". */
-      version: string;
-      /** @description Seconds since this isolate started serving. Workers run in many short-lived isolates: this is the uptime of the one that answered, not of the service. */
-      uptime_seconds: number;
-      checks: {
-        d1: components['schemas']['DependencyCheck'];
-        daytona: components['schemas']['DependencyCheck'];
-      };
-    };
     Problem: {
       /** @example urn:omni:error:invalid_request */
       type: string;
@@ -2717,6 +671,37 @@ export interface components {
         path: string;
         message: string;
       }[];
+    };
+    Readiness: {
+      /** @enum {string} */
+      status: 'ready';
+      /** @description The deployed git commit (`OMNI_VERSION`), or "dev". */
+      version: string;
+      /** @description Seconds since this isolate started serving. Workers run in many short-lived isolates: this is the uptime of the one that answered, not of the service. */
+      uptime_seconds: number;
+      checks: {
+        d1: components['schemas']['DependencyCheck'];
+        daytona: components['schemas']['DependencyCheck'];
+      };
+    };
+    DependencyCheck: {
+      /** @enum {string} */
+      status: 'up' | 'down';
+      latency_ms: number;
+      /** @description What failed, in fixed words; only when down. */
+      error?: string;
+    };
+    NotReady: components['schemas']['Problem'] & {
+      /** @description The dependencies that are down. */
+      down: ('d1' | 'daytona')[];
+      /** @description The deployed git commit (`OMNI_VERSION`), or "dev". */
+      version: string;
+      /** @description Seconds since this isolate started serving. Workers run in many short-lived isolates: this is the uptime of the one that answered, not of the service. */
+      uptime_seconds: number;
+      checks: {
+        d1: components['schemas']['DependencyCheck'];
+        daytona: components['schemas']['DependencyCheck'];
+      };
     };
     Job: {
       /** @example job_0f8fad5bd9cb469fa16570867728950e */
@@ -2921,6 +906,15 @@ export interface components {
     } & {
       [key: string]: unknown;
     };
+    /**
+     * @description Server-Sent Events: `retry: 1000`, then one event per job event (`id: <seq>`, `event: <type>`, `data: <JobEvent as JSON>`), `: heartbeat` comments every 15 s, and a last `event: end` once the job has ended (or `event: revoked` when the credentials were revoked).
+     * @example retry: 1000
+     *
+     *     id: 1
+     *     event: status
+     *     data: {"status":"queued","seq":1,"type":"status","ts":"2026-12-01T12:00:00.000Z"}
+     */
+    JobEventStream: string;
     StreamToken: {
       token: string;
       /** Format: date-time */
@@ -3182,7 +1176,9 @@ export interface components {
       | 'budget.set'
       | 'webhook.create'
       | 'webhook.delete'
-      | 'webhook.redeliver';
+      | 'webhook.redeliver'
+      | 'github.installation.put'
+      | 'github.installation.delete';
     TenantExport: {
       /** @enum {string} */
       format: 'omni.tenant-export/1';
@@ -3480,6 +1476,121 @@ export interface components {
         duration_ms: number;
       }[];
     };
+    GitHubInstallation: {
+      /** @example 12345678 */
+      installation_id: number;
+      project_id: string;
+      account_login: string | null;
+      settings: {
+        triggers?: components['schemas']['GitHubTriggers'];
+        agent?: components['schemas']['GitHubAgentOptions'];
+        /**
+         * @description When an agent job changed files, push them to a new branch and open a pull request.
+         * @default true
+         */
+        open_pull_requests: boolean;
+      };
+      /** Format: date-time */
+      created_at: string;
+      created_by: string | null;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    /**
+     * @default {
+     *       "command": true,
+     *       "mention": true,
+     *       "labels": [],
+     *       "pull_request_review": false
+     *     }
+     */
+    GitHubTriggers: {
+      /**
+       * @description A comment on an issue or pull request that starts with `/omni <prompt>`.
+       * @default true
+       */
+      command: boolean;
+      /**
+       * @description A comment that mentions the App's handle (`@<slug> <prompt>`).
+       * @default true
+       */
+      mention: boolean;
+      /**
+       * @description Adding one of these labels to an issue starts a job; the issue's title and body are the prompt.
+       * @default []
+       * @example [
+       *       "omni"
+       *     ]
+       */
+      labels: string[];
+      /**
+       * @description Review every pull request when it is opened or gets new commits.
+       * @default false
+       */
+      pull_request_review: boolean;
+    };
+    /** @default {} */
+    GitHubAgentOptions: {
+      model?: string;
+      max_turns?: number;
+      max_budget_usd?: number;
+      timeout_seconds?: number;
+    };
+    PutGitHubInstallation: {
+      /**
+       * @description The project whose jobs the installation starts; default: the tenant's default project.
+       * @example prj_0123456789abcdef0123456789abcdef
+       */
+      project_id?: string;
+      /**
+       * @description The account the App is installed on, for display.
+       * @example acme
+       */
+      account_login?: string;
+      /** @description Triggers and agent options; omitted: the defaults (command and mention on). */
+      settings?: {
+        triggers?: components['schemas']['GitHubTriggers'];
+        agent?: components['schemas']['GitHubAgentOptions'];
+        /**
+         * @description When an agent job changed files, push them to a new branch and open a pull request.
+         * @default true
+         */
+        open_pull_requests: boolean;
+      };
+    };
+    GitHubInstallationList: {
+      data: components['schemas']['GitHubInstallation'][];
+      /** @description Pass as cursor to get the next page; null on the last page. */
+      next_cursor: string | null;
+    };
+    GitHubDeliveryList: {
+      data: components['schemas']['GitHubDelivery'][];
+      /** @description Pass as cursor to get the next page; null on the last page. */
+      next_cursor: string | null;
+    };
+    GitHubDelivery: {
+      /** @description The X-GitHub-Delivery of the delivery. */
+      id: string;
+      /** @example issue_comment */
+      event: string;
+      /** @example created */
+      action: string | null;
+      installation_id: number | null;
+      /** @example acme/app */
+      repository: string | null;
+      sender: string | null;
+      /**
+       * @description accepted: handed over to start a job; job_created: the job was created; ignored: not a trigger (see reason); invalid: the payload failed validation; failed: it could not be handed over (a redelivery is handled again).
+       * @enum {string}
+       */
+      outcome: 'accepted' | 'job_created' | 'ignored' | 'invalid' | 'failed';
+      reason: string | null;
+      job_id: string | null;
+      /** Format: date-time */
+      received_at: string;
+      /** Format: date-time */
+      updated_at: string;
+    };
   };
   responses: never;
   parameters: never;
@@ -3488,4 +1599,2487 @@ export interface components {
   pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+  getHealth: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Alive */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            status: 'ok';
+          };
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getReadiness: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ready */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Readiness'];
+        };
+      };
+      /** @description Too many requests from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A dependency is down or did not answer in time */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['NotReady'];
+        };
+      };
+    };
+  };
+  getMetrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The metrics */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain; version=0.0.4': string;
+        };
+      };
+      /** @description No valid metrics token */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description D1 did not answer */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description METRICS_TOKEN is not configured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listJobs: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        status?: components['schemas']['JobStatus'];
+        /** @description Only the jobs of this project (an id). */
+        project?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of jobs */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createJob: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes creation safe to retry: the same key and body within 24 hours return the original job (with Idempotent-Replayed: true); the same key with another body is 422; a retry while the first request is in flight is 409. */
+        'idempotency-key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateJob'];
+      };
+    };
+    responses: {
+      /** @description Accepted */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      /** @description Invalid body */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The tenant's or the project's monthly budget is reached */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A request with this Idempotency-Key is in flight */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Idempotency-Key reused with another body */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit, or the tenant runs its maximum of jobs */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service misconfigured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getJob: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The ETag of a previous answer (or a list of them, or `*`): unchanged, the answer is 304 without a body. */
+        'if-none-match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The job */
+      200: {
+        headers: {
+          /** @description A weak tag of the JSON answer; send it as If-None-Match to revalidate. */
+          ETag: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      /** @description Not modified: the job is as the `If-None-Match` tag says */
+      304: {
+        headers: {
+          /** @description A weak tag of the JSON answer; send it as If-None-Match to revalidate. */
+          ETag: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such job */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listJobEvents: {
+    parameters: {
+      query?: {
+        after?: number | null;
+        limit?: number;
+      };
+      header?: {
+        /** @description Event stream only: the seq of the last event received; the stream resumes after it (and wins over `after`). */
+        'last-event-id'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Events */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobEventPage'];
+          'text/event-stream': components['schemas']['JobEventStream'];
+        };
+      };
+      /** @description Event stream only: the job has ended and every event after Last-Event-ID was sent; nothing more will come */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid query or Last-Event-ID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such job */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Event stream only: the job has JOB_MAX_WATCHERS watchers already */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  streamJobEvents: {
+    parameters: {
+      query?: {
+        after?: number | null;
+        /** @description A stream token from POST /v1/jobs/{id}/stream-token, for clients that cannot send headers. */
+        token?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Switching to the WebSocket protocol */
+      101: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such job */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not a WebSocket upgrade */
+      426: {
+        headers: {
+          Upgrade: 'websocket';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The job has JOB_MAX_WATCHERS watchers already */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  cancelJob: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Canceled */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such job */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The job had already ended */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createStreamToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description A token */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StreamToken'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such job */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description STREAM_TOKEN_SECRET is not configured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listKeys: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of keys */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['KeyList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateKey'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedKey'];
+        };
+      };
+      /** @description Invalid body */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak, or a role stronger than your own was asked for */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  revokeKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak for this key */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such key */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  rotateKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['RotateKey'];
+      };
+    };
+    responses: {
+      /** @description The new key */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RotatedKey'];
+        };
+      };
+      /** @description Invalid body */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak for this key */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such key */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key is revoked, expired or already rotated */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listMembers: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of members */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MemberList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  setMember: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        subject: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PutMember'];
+      };
+    };
+    responses: {
+      /** @description Changed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Member'];
+        };
+      };
+      /** @description Added */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Member'];
+        };
+      };
+      /** @description Invalid body */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Only owners manage members */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The tenant would be left without an owner */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  removeMember: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        subject: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Only owners manage members */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such member */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The tenant would be left without an owner */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listProjects: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of projects */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProjectList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service misconfigured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createProject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateProject'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Project'];
+        };
+      };
+      /** @description Invalid body, or a sandbox setting above its limit */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The name is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service misconfigured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getProject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The project */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Project'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such project */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service misconfigured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateProject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateProject'];
+      };
+    };
+    responses: {
+      /** @description The project */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Project'];
+        };
+      };
+      /** @description Invalid body, or a sandbox setting above its limit */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such project */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The name is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Service misconfigured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listAuditEntries: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+        /** @description Only entries of this action. */
+        action?: components['schemas']['AuditAction'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of audit entries */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  exportTenant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The export, as an attachment */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantExport'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Only owners may export the tenant */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteTenant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['DeleteTenant'];
+      };
+    };
+    responses: {
+      /** @description The deletion has begun: no credential of the tenant works from now on */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantDeletion'];
+        };
+      };
+      /** @description No confirmation, or not the tenant id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Only owners may delete the tenant */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getBudgets: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Budgets */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Budgets'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  setTenantBudget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PutTenantBudget'];
+      };
+    };
+    responses: {
+      /** @description The budget as set */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantBudget'];
+        };
+      };
+      /** @description Invalid body */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Only owners set the tenant budget */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getUsage: {
+    parameters: {
+      query?: {
+        /** @description First UTC day, included (default: the first day of this month). */
+        from?: string;
+        /** @description Last UTC day, included (default: today). */
+        to?: string;
+        /** @description `project` (id), `user` (who created the job), `day` (the UTC day the job was created) or `model` (sandbox time under `(sandbox)`). */
+        group_by?: 'project' | 'user' | 'day' | 'model';
+        /** @description Groups per page, 1 to 1000. */
+        limit?: number;
+        /** @description The next_cursor of the previous page (or follow the Link header). */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of the report */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UsageReport'];
+          'text/csv': string;
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  setSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PutSecret'];
+      };
+    };
+    responses: {
+      /** @description Replaced */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Secret'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Secret'];
+        };
+      };
+      /** @description Invalid name or value */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description SECRETS_KEYS or SECRETS_KEY_ID is not configured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such secret */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listSecrets: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of secrets */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SecretList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listWebhooks: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of subscriptions */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateWebhook'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedWebhook'];
+        };
+      };
+      /** @description Invalid URL or events */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The tenant has the most subscriptions it may have */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description SECRETS_KEYS or SECRETS_KEY_ID is not configured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The subscription */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Webhook'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such subscription */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such subscription */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listWebhookDeliveries: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of deliveries */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDeliveryList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such subscription */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  redeliverWebhookDelivery: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        delivery: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Queued */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDelivery'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such subscription or delivery */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The subscription is disabled */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getGitHubInstallation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The App installation's id, as GitHub shows it (…/settings/installations/<id>). */
+        installation_id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The mapping */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GitHubInstallation'];
+        };
+      };
+      /** @description Invalid installation id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The installation is not mapped to this tenant */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  putGitHubInstallation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The App installation's id, as GitHub shows it (…/settings/installations/<id>). */
+        installation_id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PutGitHubInstallation'];
+      };
+    };
+    responses: {
+      /** @description Replaced */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GitHubInstallation'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GitHubInstallation'];
+        };
+      };
+      /** @description Invalid body, or no such project */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Another tenant has mapped this installation */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteGitHubInstallation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The App installation's id, as GitHub shows it (…/settings/installations/<id>). */
+        installation_id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid installation id */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The installation is not mapped to this tenant */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listGitHubInstallations: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of installations */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GitHubInstallationList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listGitHubDeliveries: {
+    parameters: {
+      query?: {
+        /** @description Rows per page, 1 to 100. */
+        limit?: number;
+        /** @description The next_cursor of the previous page; omit for the first page. */
+        cursor?: string;
+        /** @description Only deliveries of this outcome. */
+        outcome?: 'accepted' | 'job_created' | 'ignored' | 'invalid' | 'failed';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of deliveries */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GitHubDeliveryList'];
+        };
+      };
+      /** @description Invalid query */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Role too weak */
+      403: {
+        headers: {
+          /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+}

@@ -30,11 +30,55 @@ import { secretRoutes } from './routes/secrets.ts';
 import { tenantRoutes } from './routes/tenant.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { problem } from './schemas/responses.ts';
 import type { AppEnv } from './types.ts';
 import { validationHook } from './validation.ts';
 
 /** Largest request body accepted on every endpoint: room for an agent job's 100 KB prompt. */
 export const MAX_BODY_BYTES = 128 * 1024;
+
+/**
+ * Omni is not published under an open licence (package.json is private). `identifier` (an SPDX
+ * expression) is OpenAPI 3.1's; hono's config type follows 3.0, which knows only `url`.
+ */
+const license = { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' };
+
+/**
+ * The top of the OpenAPI document (docs/openapi.json is its committed copy, checked against the
+ * app by test/worker/openapi-document.test.ts; `npm run client:generate` rewrites it). Every
+ * operation needs a bearer credential unless it says `security: []` (the health checks).
+ */
+const OPENAPI_CONFIG: Parameters<OpenAPIHono['getOpenAPI31Document']>[0] = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Omni API',
+    version: '0.1.0',
+    description: 'Runs coding-agent jobs and shell commands in Daytona sandboxes.',
+    license,
+  },
+  servers: [
+    { url: '/', description: 'This deployment: the origin that serves this document' },
+    { url: 'http://127.0.0.1:8787', description: 'Local development (`npm start`)' },
+  ],
+  security: [{ bearerAuth: [] }],
+  tags: [
+    { name: 'Health', description: 'Liveness and readiness, without credentials.' },
+    { name: 'Jobs', description: 'Create jobs, read their status and events, stream, cancel.' },
+    { name: 'Projects', description: "Projects: a job's defaults, budget and allow-lists." },
+    { name: 'Keys', description: 'API keys of the tenant.' },
+    { name: 'Members', description: 'Members signed in with JWTs, and their roles.' },
+    {
+      name: 'Secrets',
+      description: 'Encrypted values that jobs receive as environment variables.',
+    },
+    { name: 'Webhooks', description: 'Subscriptions to job events and their deliveries.' },
+    { name: 'Budgets', description: 'Monthly budgets and their notices.' },
+    { name: 'Usage', description: 'Usage and cost, grouped.' },
+    { name: 'Audit', description: 'Who did what, when, from where.' },
+    { name: 'Tenant', description: 'Export and delete everything stored about the tenant.' },
+    { name: 'Metrics', description: 'Prometheus metrics, for operators (a separate token).' },
+  ],
+};
 
 /** Settings of the app itself; tests shorten the request timeout. */
 interface AppOptions {
@@ -77,12 +121,18 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     createRoute({
       method: 'get',
       path: '/health',
-      summary: 'Liveness: answers without touching any dependency',
+      operationId: 'getHealth',
+      tags: ['Health'],
+      summary: 'Liveness: answers without touching a dependency',
+      // Public: no credentials, no rate limit.
+      security: [],
       responses: {
         200: {
           description: 'Alive',
           content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
         },
+        // The body limit holds for every request, a GET included.
+        413: problem('Body too large'),
       },
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
@@ -108,14 +158,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     scheme: 'bearer',
     description: 'An Omni API key: Authorization: Bearer omni_…',
   });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Omni API',
-      version: '0.1.0',
-      description: 'Runs coding-agent jobs and shell commands in Daytona sandboxes.',
-    },
-  });
+  app.doc31('/openapi.json', OPENAPI_CONFIG);
   app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Omni API' }));
 
   app.notFound((c) => {

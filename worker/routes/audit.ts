@@ -43,6 +43,8 @@ function toEntry(row: AuditRow): AuditEntry {
 const listAuditRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listAuditEntries',
+  tags: ['Audit'],
   summary: 'List audit entries, newest first',
   description: 'Who did what, when, from where: key and member changes, job creation and cancels.',
   security,

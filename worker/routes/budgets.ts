@@ -46,6 +46,8 @@ function toNotice(row: BudgetNoticeRow): Notice {
 const getBudgets = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'getBudgets',
+  tags: ['Budgets'],
   summary: 'Budgets, their spend this month, and the notices',
   description:
     "The tenant's monthly budget and every project budget with this month's spend and what running jobs reserve, and a page of notices (80, 90, 95 and 100 % of a budget, once each per month), newest first.",
@@ -111,6 +113,8 @@ budgetRoutes.openapi(getBudgets, async (c) => {
 const putTenantBudget = createRoute({
   method: 'put',
   path: '/tenant',
+  operationId: 'setTenantBudget',
+  tags: ['Budgets'],
   summary: "Set the tenant's monthly budget",
   description:
     'Jobs are refused with 402 once the month’s spend plus what running jobs reserve reaches it, and running jobs are stopped once their spend reaches it. null removes the budget.',

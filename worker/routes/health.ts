@@ -6,6 +6,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { errorCodes } from '../errors.ts';
 import { NotReadySchema, ReadySchema } from '../schemas/health.ts';
+import { problem } from '../schemas/responses.ts';
 import { readiness } from '../services/readiness.ts';
 import type { AppEnv } from '../types.ts';
 import { validationHook } from '../validation.ts';
@@ -15,12 +16,17 @@ export const healthRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHoo
 const readyRoute = createRoute({
   method: 'get',
   path: '/ready',
+  operationId: 'getReadiness',
+  tags: ['Health'],
   summary: 'Readiness: D1 and Daytona answer, each within its own short timeout',
+  // Public, like /health: no credentials.
+  security: [],
   responses: {
     200: {
       description: 'Ready',
       content: { 'application/json': { schema: ReadySchema } },
     },
+    429: problem('Too many requests from this address'),
     503: {
       description: 'A dependency is down or did not answer in time',
       content: { 'application/problem+json': { schema: NotReadySchema } },

@@ -141,6 +141,8 @@ function notFound(id: string): ApiError {
 const createJobRoute = createRoute({
   method: 'post',
   path: '/',
+  operationId: 'createJob',
+  tags: ['Jobs'],
   summary: 'Create a job',
   description:
     'Accepts a job and returns at once; a Job Durable Object runs it in a Daytona sandbox.',
@@ -179,6 +181,8 @@ jobRoutes.openapi(createJobRoute, async (c) => {
 const listJobsRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listJobs',
+  tags: ['Jobs'],
   summary: 'List jobs, newest first',
   security,
   request: { query: ListJobsQuerySchema },
@@ -216,6 +220,8 @@ jobRoutes.openapi(listJobsRoute, async (c) => {
 const getJob = createRoute({
   method: 'get',
   path: '/{id}',
+  operationId: 'getJob',
+  tags: ['Jobs'],
   summary: 'Get a job and its live status',
   description:
     'The answer has an `ETag`; send it back as `If-None-Match` to get a `304` without a body while the job is unchanged (docs/jobs.md#polling).',
@@ -251,6 +257,8 @@ jobRoutes.openapi(getJob, async (c) => {
 const getEvents = createRoute({
   method: 'get',
   path: '/{id}/events',
+  operationId: 'listJobEvents',
+  tags: ['Jobs'],
   summary: "Read a page of the job's event log, or follow it as Server-Sent Events",
   description:
     'Pass the returned next_after as after to read on; it is null once the job ended and every event was read. With `Accept: text/event-stream` the answer is a stream of Server-Sent Events instead: `id:` the seq, `event:` the type, `data:` the event as JSON; it replays the events after `Last-Event-ID` (or `after`), follows live, and ends with an `end` event once the job has ended. A connection lasts at most EVENT_STREAM_MAX_SECONDS (300 s), then the client reconnects with Last-Event-ID (docs/jobs.md#server-sent-events).',
@@ -292,6 +300,8 @@ jobRoutes.openapi(getEvents, async (c) => {
 const streamJob = createRoute({
   method: 'get',
   path: '/{id}/stream',
+  operationId: 'streamJobEvents',
+  tags: ['Jobs'],
   summary: "Stream the job's events over a WebSocket",
   description:
     'Upgrade to a WebSocket. Each message is one JSON event {seq, type, ts, ...}. Events after `after` are replayed from the log, then new ones follow live; the server closes with 1000 once the job has ended.',
@@ -327,6 +337,8 @@ const actionRequest = {
 const cancelRoute = createRoute({
   method: 'post',
   path: '/{id}/cancel',
+  operationId: 'cancelJob',
+  tags: ['Jobs'],
   summary: 'Cancel a job',
   description:
     'The job ends as `canceled` and its sandbox is deleted. Canceling a job that has already ended changes nothing and answers 409 with the job as it ended.',
@@ -359,6 +371,8 @@ jobRoutes.openapi(cancelRoute, async (c) => {
 const streamTokenRoute = createRoute({
   method: 'post',
   path: '/{id}/stream-token',
+  operationId: 'createStreamToken',
+  tags: ['Jobs'],
   summary: "Get a short-lived token for the job's stream",
   description:
     'For clients that cannot set headers on a WebSocket: open the returned url (GET /v1/jobs/{id}/stream?token=…) within a minute. Never put an API key in a URL.',

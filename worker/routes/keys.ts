@@ -104,6 +104,8 @@ async function manageableKey(c: Context<AppEnv>, id: string): Promise<KeyRecord>
 const createKey = createRoute({
   method: 'post',
   path: '/',
+  operationId: 'createKey',
+  tags: ['Keys'],
   summary: 'Create an API key',
   description:
     'The answer is the only time the key is shown. The role may not be stronger than your own.',
@@ -149,6 +151,8 @@ keyRoutes.openapi(createKey, async (c) => {
 const listKeysRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listKeys',
+  tags: ['Keys'],
   summary: 'List API keys, newest first',
   description: 'Revoked and expired keys are listed too. Keys themselves are never shown.',
   security,
@@ -187,6 +191,8 @@ keyRoutes.openapi(listKeysRoute, async (c) => {
 const revokeKeyRoute = createRoute({
   method: 'delete',
   path: '/{id}',
+  operationId: 'revokeKey',
+  tags: ['Keys'],
   summary: 'Revoke an API key',
   description: 'The key is refused from now on. Revoking a revoked key changes nothing.',
   security,
@@ -214,6 +220,8 @@ keyRoutes.openapi(revokeKeyRoute, async (c) => {
 const rotateKeyRoute = createRoute({
   method: 'post',
   path: '/{id}/rotate',
+  operationId: 'rotateKey',
+  tags: ['Keys'],
   summary: 'Rotate an API key',
   description:
     'Creates a new key with the same name and role, shown once, and makes the old key expire after grace_seconds (0: at once). A revoked, expired or already rotated key cannot be rotated.',

@@ -46,6 +46,8 @@ function toMember(row: MembershipRow): Member {
 const listMembersRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listMembers',
+  tags: ['Members'],
   summary: 'List members, newest first',
   security,
   request: { query: ListMembersQuerySchema },
@@ -72,6 +74,8 @@ memberRoutes.openapi(listMembersRoute, async (c) => {
 const putMember = createRoute({
   method: 'put',
   path: '/{subject}',
+  operationId: 'setMember',
+  tags: ['Members'],
   summary: "Set a member's role",
   description:
     'Adds the member (201) or changes their role (200). A demotion that would leave the tenant without an owner is refused (409).',
@@ -111,6 +115,8 @@ memberRoutes.openapi(putMember, async (c) => {
 const deleteMemberRoute = createRoute({
   method: 'delete',
   path: '/{subject}',
+  operationId: 'removeMember',
+  tags: ['Members'],
   summary: 'Remove a member',
   description:
     "The person keeps only what their JWT's role claim gives them; keys they made stop working. Removing the tenant's last owner is refused (409).",

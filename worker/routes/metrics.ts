@@ -32,6 +32,8 @@ metricsRoutes.openAPIRegistry.registerComponent('securitySchemes', 'metricsToken
 const metricsRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'getMetrics',
+  tags: ['Metrics'],
   summary: 'Prometheus metrics of every tenant (operators)',
   description:
     'Jobs created, active, finished, errors, durations and sandbox phases, and spend, in the Prometheus text format 0.0.4. Needs the METRICS_TOKEN as a bearer token. See docs/operations.md.',

@@ -90,6 +90,8 @@ const nameTaken = (name: string) =>
 const createProjectRoute = createRoute({
   method: 'post',
   path: '/',
+  operationId: 'createProject',
+  tags: ['Projects'],
   summary: 'Create a project',
   description:
     "Names are unique per tenant. The sandbox settings may not exceed the operator's limits.",
@@ -139,6 +141,8 @@ projectRoutes.openapi(createProjectRoute, async (c) => {
 const listProjectsRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listProjects',
+  tags: ['Projects'],
   summary: 'List projects, newest first',
   description: 'The default project is always among them.',
   security,
@@ -184,6 +188,8 @@ async function projectOf(d1: D1Database, tenantId: string, id: string): Promise<
 const getProjectRoute = createRoute({
   method: 'get',
   path: '/{id}',
+  operationId: 'getProject',
+  tags: ['Projects'],
   summary: 'Get a project',
   security,
   request: { params: ProjectIdParamsSchema, query: NoQuerySchema },
@@ -205,6 +211,8 @@ projectRoutes.openapi(getProjectRoute, async (c) => {
 const updateProjectRoute = createRoute({
   method: 'patch',
   path: '/{id}',
+  operationId: 'updateProject',
+  tags: ['Projects'],
   summary: 'Change a project',
   description:
     'Only the fields sent change; monthly_budget_usd: null removes the budget, sandbox: null returns to the defaults. Jobs already created keep the sandbox shape they were created with.',

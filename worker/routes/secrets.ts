@@ -39,6 +39,8 @@ function toSecret(info: SecretInfo): Secret {
 const putSecretRoute = createRoute({
   method: 'put',
   path: '/{name}',
+  operationId: 'setSecret',
+  tags: ['Secrets'],
   summary: 'Set a secret',
   description:
     'Stores the value encrypted (AES-GCM), creating the secret (201) or replacing its value (200). The answer, like every other, shows the name and dates only. Jobs that already started keep the value they started with.',
@@ -81,6 +83,8 @@ secretRoutes.openapi(putSecretRoute, async (c) => {
 const listSecretsRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listSecrets',
+  tags: ['Secrets'],
   summary: 'List secrets, newest first',
   description: 'Names and dates only; values are never shown.',
   security,
@@ -108,6 +112,8 @@ secretRoutes.openapi(listSecretsRoute, async (c) => {
 const deleteSecretRoute = createRoute({
   method: 'delete',
   path: '/{name}',
+  operationId: 'deleteSecret',
+  tags: ['Secrets'],
   summary: 'Delete a secret',
   description:
     'A job that refers to it and has not started yet fails with `secret_missing`; a running job keeps the value it started with.',

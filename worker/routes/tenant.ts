@@ -31,6 +31,8 @@ function exportFileName(tenantId: string): string {
 const exportRoute = createRoute({
   method: 'get',
   path: '/export',
+  operationId: 'exportTenant',
+  tags: ['Tenant'],
   summary: 'Export everything stored about the tenant',
   description:
     'One JSON document, streamed: the tenant, its API keys (never a key or its hash), members, jobs with their event logs, idempotency keys and audit log, as stored. A download that breaks off midway is not a valid document.',
@@ -73,6 +75,8 @@ tenantRoutes.get('/export', async (c) => {
 const deleteRoute = createRoute({
   method: 'delete',
   path: '/',
+  operationId: 'deleteTenant',
+  tags: ['Tenant'],
   summary: 'Delete the tenant and everything stored about it',
   description:
     'Send `{ "confirm": "<your tenant id>" }`. Every key is revoked and every member removed at once; running jobs are canceled, their sandboxes deleted, and every row and stored output removed shortly after. One `tenant.delete` audit entry is kept. Asking again while the deletion runs answers the same. It cannot be undone.',

@@ -27,6 +27,8 @@ usageRoutes.use('*', requireRole('admin'));
 const usageRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'getUsage',
+  tags: ['Usage'],
   summary: 'Usage and cost, grouped',
   description:
     'Totals of the cost ledger (jobs created between `from` and `to`, UTC days, at most 366 of them) per project, user, day or model, in key order. `Accept: text/csv` answers the same page as CSV with a header row; its next page is in the `Link` header (rel="next").',

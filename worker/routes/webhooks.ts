@@ -96,6 +96,8 @@ export function webhookUrlProblem(url: URL, env: Pick<Env, 'ENVIRONMENT'>): stri
 const createWebhookRoute = createRoute({
   method: 'post',
   path: '/',
+  operationId: 'createWebhook',
+  tags: ['Webhooks'],
   summary: 'Subscribe a URL to events',
   description: `Answers with the subscription and its signing secret, which is never shown again. At most ${MAX_WEBHOOKS_PER_TENANT} subscriptions per tenant.`,
   security,
@@ -156,6 +158,8 @@ webhookRoutes.openapi(createWebhookRoute, async (c) => {
 const listWebhooksRoute = createRoute({
   method: 'get',
   path: '/',
+  operationId: 'listWebhooks',
+  tags: ['Webhooks'],
   summary: 'List webhook subscriptions, newest first',
   security,
   request: { query: ListWebhooksQuerySchema },
@@ -182,6 +186,8 @@ webhookRoutes.openapi(listWebhooksRoute, async (c) => {
 const getWebhookRoute = createRoute({
   method: 'get',
   path: '/{id}',
+  operationId: 'getWebhook',
+  tags: ['Webhooks'],
   summary: 'Get a webhook subscription',
   security,
   request: { params: WebhookParamsSchema, query: NoQuerySchema },
@@ -215,6 +221,8 @@ webhookRoutes.openapi(getWebhookRoute, async (c) => {
 const deleteWebhookRoute = createRoute({
   method: 'delete',
   path: '/{id}',
+  operationId: 'deleteWebhook',
+  tags: ['Webhooks'],
   summary: 'Delete a webhook subscription',
   description: 'Its pending deliveries are dropped and its delivery history is deleted.',
   security,
@@ -239,6 +247,8 @@ webhookRoutes.openapi(deleteWebhookRoute, async (c) => {
 const listDeliveriesRoute = createRoute({
   method: 'get',
   path: '/{id}/deliveries',
+  operationId: 'listWebhookDeliveries',
+  tags: ['Webhooks'],
   summary: "List a subscription's deliveries, newest first",
   security,
   request: { params: WebhookParamsSchema, query: ListWebhooksQuerySchema },
@@ -269,6 +279,8 @@ webhookRoutes.openapi(listDeliveriesRoute, async (c) => {
 const redeliverRoute = createRoute({
   method: 'post',
   path: '/{id}/deliveries/{delivery}/redeliver',
+  operationId: 'redeliverWebhookDelivery',
+  tags: ['Webhooks'],
   summary: 'Send a delivery again',
   description:
     'Queues the delivery again, due now, with a fresh set of retries; the same body, event and delivery id are sent (with a new signature).',

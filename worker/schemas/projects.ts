@@ -73,7 +73,8 @@ const name = z
   .min(1)
   .max(100)
   .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
-  .openapi({ example: 'web' });
+  // Spelled out: the generator would write the regex's flags into the pattern ("…$/u").
+  .openapi({ example: 'web', pattern: '^[^\\p{Cc}]*$' });
 
 const budget = z.number().min(0).max(MAX_BUDGET_USD).openapi({
   description: 'US dollars per calendar month (UTC); null: no project budget.',
