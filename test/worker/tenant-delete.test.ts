@@ -65,6 +65,9 @@ async function rowsOf(tenantId: string): Promise<Record<string, number>> {
     'budget_notices',
     'webhook_subscriptions',
     'webhook_deliveries',
+    'github_installations',
+    'github_deliveries',
+    'github_jobs',
   ];
   const counts: Record<string, number> = {};
   for (const table of tables) {
@@ -88,6 +91,9 @@ const erased = {
   budget_notices: 0,
   webhook_subscriptions: 0,
   webhook_deliveries: 0,
+  github_installations: 0,
+  github_deliveries: 0,
+  github_jobs: 0,
 };
 
 async function auditOf(tenantId: string) {
@@ -183,6 +189,28 @@ describe('DELETE /v1/tenant', () => {
       }),
     });
     expect(hook.status).toBe(201);
+    // A GitHub App installation, one of its deliveries and a job it started go too.
+    const installationId = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
+    const mapped = await api(`/v1/github/installations/${installationId}`, apiKey, {
+      method: 'PUT',
+      body: JSON.stringify({}),
+    });
+    expect(mapped.status).toBe(201);
+    const deliveryId = crypto.randomUUID();
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO github_deliveries (delivery_id, event, installation_id, tenant_id, outcome, received_at, updated_at) VALUES (?, 'issue_comment', ?, ?, 'job_created', ?, ?)",
+      ).bind(deliveryId, installationId, tenantId, now, now),
+      env.DB.prepare(
+        "INSERT INTO github_jobs (job_id, tenant_id, installation_id, repository, trigger, delivery_id, head_sha, spec, created_at, updated_at) VALUES (?, ?, ?, 'acme/app', 'label', ?, ?, '{}', ?, ?)",
+      ).bind(finished.id, tenantId, installationId, deliveryId, 'b'.repeat(40), now, now),
+    ]);
+    expect(await rowsOf(tenantId)).toMatchObject({
+      github_installations: 1,
+      github_deliveries: 1,
+      github_jobs: 1,
+    });
     // A budget notice and ledger lines (of the finished job) go with the tenant too.
     await env.TENANT.getByName(tenantId).setTenantBudget(tenantId, 1_000_000);
     await env.TENANT.getByName(tenantId).reportCost(tenantId, {

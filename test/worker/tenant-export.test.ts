@@ -60,6 +60,9 @@ const exportSchema = z.strictObject({
     }),
   ),
   webhook_deliveries: z.array(z.looseObject({ id: z.string(), event: z.string() })),
+  github_installations: z.array(z.looseObject({ installation_id: z.number() })),
+  github_deliveries: z.array(z.looseObject({ delivery_id: z.string(), outcome: z.string() })),
+  github_jobs: z.array(z.looseObject({ job_id: z.string(), repository: z.string() })),
   tenant_budget: z.strictObject({ monthly_budget_micro_usd: z.number().nullable() }),
   audit_log: z.array(z.looseObject({ id: z.string(), action: z.string() })),
 });
@@ -145,6 +148,24 @@ describe('GET /v1/tenant/export', () => {
       )
       .toBe(1);
 
+    // A GitHub App installation, one of its deliveries and a job it started.
+    const installationId = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
+    const mapped = await api(`/v1/github/installations/${installationId}`, apiKey, {
+      method: 'PUT',
+      body: JSON.stringify({ account_login: 'acme' }),
+    });
+    expect(mapped.status).toBe(201);
+    const deliveryId = crypto.randomUUID();
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO github_deliveries (delivery_id, event, action, installation_id, tenant_id, repository, sender, outcome, reason, job_id, received_at, updated_at) VALUES (?, 'issue_comment', 'created', ?, ?, 'acme/app', 'octo', 'job_created', NULL, ?, ?, ?)",
+      ).bind(deliveryId, installationId, tenantId, second.id, now, now),
+      env.DB.prepare(
+        "INSERT INTO github_jobs (job_id, tenant_id, installation_id, repository, trigger, delivery_id, head_sha, spec, created_at, updated_at) VALUES (?, ?, ?, 'acme/app', 'command', ?, ?, '{}', ?, ?)",
+      ).bind(second.id, tenantId, installationId, deliveryId, 'a'.repeat(40), now, now),
+    ]);
+
     const { res: answer, text, doc } = await exportOf(apiKey);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
     expect(answer.headers.get('content-disposition')).toBe(
@@ -197,6 +218,15 @@ describe('GET /v1/tenant/export', () => {
     expect(text).not.toContain(hookSecret);
     expect(doc.webhook_deliveries).toEqual([
       expect.objectContaining({ event: 'budget.threshold' }),
+    ]);
+    expect(doc.github_installations).toEqual([
+      expect.objectContaining({ installation_id: installationId, account_login: 'acme' }),
+    ]);
+    expect(doc.github_deliveries).toEqual([
+      expect.objectContaining({ delivery_id: deliveryId, outcome: 'job_created' }),
+    ]);
+    expect(doc.github_jobs).toEqual([
+      expect.objectContaining({ job_id: second.id, installation_id: installationId }),
     ]);
     expect(doc.tenant_budget).toEqual({ monthly_budget_micro_usd: 1_000_000_000 });
     // The export itself is audited before its first byte, so it is in its own log.
