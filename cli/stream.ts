@@ -51,6 +51,11 @@ export interface FollowOptions {
   onEvent(event: JobEvent): void;
   /** Told when a connection dropped and another one will be opened after `delayMs`. */
   onReconnect?(info: { after: number; delayMs: number; reason: string }): void;
+  /**
+   * Whether a failure of `connectUrl` is worth another try (the network, a 5xx, a 429); the
+   * others are thrown. Default: none is.
+   */
+  retryable?(error: unknown): boolean;
   /** Aborting closes the connection and resolves with what was received so far. */
   signal?: AbortSignal;
 }
@@ -80,25 +85,32 @@ export async function followJob(options: FollowOptions): Promise<FollowResult> {
   let failures = 0;
   let progressAt = Date.now();
   while (!options.signal?.aborted) {
-    const url = await options.connectUrl(last);
-    const outcome = await connectOnce(
-      url,
-      (event) => {
-        // A replay after a reconnect starts after `last`; this guard also covers a server that
-        // sent an event twice.
-        if (event.seq <= last) return;
-        last = event.seq;
-        progressAt = Date.now();
-        failures = 0;
-        options.onEvent(event);
-      },
-      options.signal,
-    );
+    let outcome: ConnectionOutcome;
+    try {
+      const url = await options.connectUrl(last);
+      outcome = await connectOnce(
+        url,
+        (event) => {
+          // A replay after a reconnect starts after `last`; this guard also covers a server
+          // that sent an event twice.
+          if (event.seq <= last) return;
+          last = event.seq;
+          progressAt = Date.now();
+          failures = 0;
+          options.onEvent(event);
+        },
+        options.signal,
+      );
+    } catch (error) {
+      // No stream token: the API is unreachable or overloaded (try again), or it refused.
+      if (!options.retryable?.(error)) throw error;
+      outcome = { final: null, reason: error instanceof Error ? error.message : String(error) };
+    }
     if (outcome.final) return { final: outcome.final, last };
     if (options.signal?.aborted) break;
     if (Date.now() - progressAt > GIVE_UP_MS) {
       throw new Error(
-        `The stream of ${options.jobId} sent nothing for ${GIVE_UP_MS / 60_000} minutes (${outcome.reason}); follow it again with omni logs ${options.jobId} --follow.`,
+        `Nothing came from the stream of ${options.jobId} for ${GIVE_UP_MS / 60_000} minutes (last: ${outcome.reason}); follow it again with omni logs ${options.jobId} --follow.`,
       );
     }
     failures += 1;
@@ -157,7 +169,7 @@ function connectOnce(
     socket.addEventListener('close', (close) => {
       finish({
         final: null,
-        reason: `closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`,
+        reason: `closed with code ${close.code}${close.reason ? ` (${close.reason})` : ''}`,
       });
     });
     // An error is followed by a close event, which settles; a refused handshake is one too.

@@ -3,7 +3,7 @@
  * the status line on a terminal, Ctrl-C handled, and the job's end turned into an exit code.
  */
 import { call, streamUrl, type Api } from './api.ts';
-import { EXIT_INTERRUPTED } from './errors.ts';
+import { ApiFailure, EXIT_INTERRUPTED } from './errors.ts';
 import { askCancelOrDetach } from './interrupt.ts';
 import { exitCodeOf, reasonOf } from './outcome.ts';
 import { createPrinter } from './output.ts';
@@ -80,10 +80,13 @@ export async function watchJob(api: Api, options: WatchOptions): Promise<number>
       after: options.after ?? 0,
       connectUrl: (after) => streamUrl(api, job.id, after),
       onEvent: (event) => printer.print(event),
+      retryable: (error) =>
+        error instanceof ApiFailure &&
+        (error.status === null || error.status === 429 || error.status >= 500),
       onReconnect: ({ after, delayMs, reason }) => {
         line.write(
           process.stderr,
-          `omni: the stream ${reason}; resuming after event ${after} in ${(delayMs / 1000).toFixed(1)} s\n`,
+          `omni: lost the stream: ${reason}; resuming after event ${after} in ${(delayMs / 1000).toFixed(1)} s\n`,
         );
       },
       signal: detached.signal,

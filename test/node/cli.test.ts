@@ -245,8 +245,32 @@ describe('omni against wrangler dev', () => {
       expect(proxy.dropWebSockets()).toBe(1);
       expect(await run.exited).toBe(0);
       expect(run.stdout).toBe(Array.from({ length: 8 }, (_, i) => `step ${i + 1}\n`).join(''));
-      expect(run.stderr).toMatch(/^omni: the stream closed \(\d+\); resuming after event \d+/);
+      expect(run.stderr).toMatch(
+        /^omni: lost the stream: closed with code 1006; resuming after event \d+ in \d\.\d s\n$/,
+      );
       expect(proxy.upgrades()).toBe(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('keeps trying while the API cannot be reached, and then resumes without a gap', async () => {
+    const proxy = await startTcpProxy(stack.url);
+    try {
+      const run = omni(['run', '--repo', repo.url, '--', './count.sh 8 0.3'], {
+        OMNI_URL: proxy.url,
+        OMNI_API_KEY: stack.apiKey,
+        XDG_CONFIG_HOME: join(dir, 'no-config'),
+      });
+      await run.waitFor('step 2\n');
+      proxy.block();
+      // The stream is cut, then getting a stream token fails at least twice.
+      await run.waitFor(/(resuming after event[^\n]*\n[^]*){3}/, 'stderr');
+      expect(proxy.refused()).toBeGreaterThanOrEqual(2);
+      proxy.unblock();
+      expect(await run.exited).toBe(0);
+      expect(run.stdout).toBe(Array.from({ length: 8 }, (_, i) => `step ${i + 1}\n`).join(''));
+      expect(run.stderr).toContain('Cannot reach');
     } finally {
       await proxy.close();
     }

@@ -10,6 +10,11 @@ export interface TcpProxy {
   url: string;
   /** WebSocket connections opened through the proxy so far. */
   upgrades(): number;
+  /** Until `unblock`, cuts every open connection and refuses new ones, as if the API were down. */
+  block(): void;
+  unblock(): void;
+  /** Connections refused while blocked. */
+  refused(): number;
   /** Destroys every open WebSocket connection, both sides; returns how many there were. */
   dropWebSockets(): number;
   close(): Promise<void>;
@@ -19,7 +24,14 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const { hostname, port } = new URL(target);
   const open = new Set<{ client: Socket; upstream: Socket; websocket: boolean }>();
   let upgrades = 0;
+  let blocked = false;
+  let refused = 0;
   const server = createServer((client) => {
+    if (blocked) {
+      refused += 1;
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = connect(Number(port), hostname);
     const pair = { client, upstream, websocket: false };
     open.add(pair);
@@ -49,6 +61,18 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   return {
     url: `http://127.0.0.1:${listening}`,
     upgrades: () => upgrades,
+    block() {
+      blocked = true;
+      for (const pair of open) {
+        pair.client.resetAndDestroy();
+        pair.upstream.destroy();
+      }
+      open.clear();
+    },
+    unblock() {
+      blocked = false;
+    },
+    refused: () => refused,
     dropWebSockets() {
       let dropped = 0;
       for (const pair of open) {
