@@ -89,10 +89,17 @@ export async function answerJobChange(
   const page = jobPageUrl(ctx.env, update.jobId);
   const links = { page };
 
-  const fields = checkRunFields(update, links, ctx.now);
-  const sent = answered.checkRun ?? 'queued';
-  if (row.checkRunId !== null && STATUS_RANK[fields.status] > STATUS_RANK[sent]) {
+  // The check run goes through every status the job did, even when the job's start and end
+  // arrive together: a job that ran is shown in progress before it is shown completed.
+  const steps = [checkRunFields(update, links, ctx.now)];
+  if (steps[0]?.status === 'completed' && update.runningAt !== null) {
+    steps.unshift(checkRunFields({ ...update, status: 'running' }, links, ctx.now));
+  }
+  for (const fields of steps) {
     const checkRunId = row.checkRunId;
+    const sent = answered.checkRun ?? 'queued';
+    if (checkRunId === null || answered.checkRunError !== undefined) break;
+    if (STATUS_RANK[fields.status] <= STATUS_RANK[sent]) continue;
     const done = await orPermanentFailure(() =>
       updateCheckRun(gh, checkRunId, toChange(fields, page)),
     );

@@ -62,15 +62,16 @@ export class GitHubAppDO extends DurableObject<Env> {
     const now = Date.now();
     for (const item of this.storage.due(now, ITEMS_PER_ALARM)) await this.runItem(item);
     this.storage.purgeFinished(now - KEEP_FINISHED_MS, PURGE_PER_ALARM);
-    await this.arm(Date.now());
+    // The alarm that is running is spent: set the next one whatever getAlarm() says now.
+    await this.arm(Date.now(), true);
   }
 
-  /** Sets the alarm to the earliest due item (no sooner than now). */
-  private async arm(now: number): Promise<void> {
+  /** Sets the alarm to the earliest due item (no sooner than now), unless one is set sooner. */
+  private async arm(now: number, always = false): Promise<void> {
     const next = this.storage.nextDue();
     if (next === null) return;
-    const current = await this.ctx.storage.getAlarm();
     const at = Math.max(next, now);
+    const current = always ? null : await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 

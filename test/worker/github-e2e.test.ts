@@ -1,0 +1,223 @@
+/**
+ * The GitHub App end to end: a signed `issue_comment` delivery in at `POST /webhooks/github` →
+ * GitHubAppDO checks the sender's permission on the GitHub stand-in (test/github-stand-in.ts),
+ * reacts, creates the agent job and its check run → the job runs the real Claude Code CLI in
+ * local-daytona against the Anthropic stand-in (its prompt's RUN[...] scripts the tool call) →
+ * the check run is completed and a comment answers with the result and cost. An agent that
+ * edits a file ends with a branch pushed to the stand-in's bare repository and a pull request.
+ * Every request Omni made matches GitHub's OpenAPI description (no violations).
+ */
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { getRef } from '../../worker/github/api.ts';
+import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
+import {
+  addStandInRepository,
+  expectNoViolations,
+  setStandInPermission,
+  standInState,
+  type StandInPermission,
+  type StandInState,
+} from './github-stand-in-client.ts';
+import {
+  deliver,
+  deliveryRow,
+  example,
+  mapInstallation,
+  merged,
+} from './github-webhook-helpers.ts';
+import { newTenant, waitForEnd } from './helpers.ts';
+import { send } from './identity-helpers.ts';
+
+const SENDER = 'octo-dev';
+
+/** Reads `read` until `done` holds; the test's own timeout bounds the wait. */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+interface Setup {
+  apiKey: string;
+  repo: Awaited<ReturnType<typeof addStandInRepository>>;
+}
+
+/** A tenant with its Anthropic key, a repository of its own on the stand-in, mapped to it. */
+async function setUp(
+  options: { key?: string; permission?: StandInPermission; settings?: object } = {},
+): Promise<Setup> {
+  const { apiKey } = await newTenant('owner');
+  const key = options.key ?? `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`;
+  const put = await send('PUT', '/v1/secrets/ANTHROPIC_API_KEY', apiKey, { value: key });
+  expect(put.status, await put.text()).toBe(201);
+  const repo = await addStandInRepository();
+  await setStandInPermission(repo.fullName, SENDER, options.permission ?? 'write');
+  await mapInstallation(apiKey, repo.installationId, {
+    ...(options.settings ? { settings: options.settings } : {}),
+  });
+  return { apiKey, repo };
+}
+
+/** A new comment `body` by SENDER on issue `issueNumber` of the set-up repository. */
+function commentPayload(setup: Setup, body: string, issueNumber: number, commentId: number) {
+  const { repo } = setup;
+  return merged(example('issue_comment', 'created'), {
+    installation: { id: repo.installationId },
+    repository: {
+      name: repo.name,
+      full_name: repo.fullName,
+      owner: { login: repo.owner },
+      clone_url: repo.cloneUrl,
+      default_branch: 'main',
+      private: false,
+    },
+    issue: { number: issueNumber, title: 'Tidy the README', pull_request: undefined },
+    comment: { id: commentId, body, user: { login: SENDER, type: 'User' } },
+    sender: { login: SENDER, type: 'User' },
+  });
+}
+
+/** Sends the comment and answers the job id once GitHubAppDO created it. */
+async function comment(setup: Setup, body: string, issueNumber = 7) {
+  const commentId = 100_000 + Math.floor(Math.random() * 1_000_000);
+  const { res, deliveryId } = await deliver(
+    'issue_comment',
+    commentPayload(setup, body, issueNumber, commentId),
+  );
+  expect(res.status, await res.text()).toBeLessThan(300);
+  return { deliveryId, commentId };
+}
+
+async function jobOf(deliveryId: string): Promise<string> {
+  const row = await eventually(
+    () => deliveryRow(deliveryId),
+    (r) => r !== null && r.outcome !== 'accepted',
+  );
+  expect(row?.outcome, row?.reason ?? '').toBe('job_created');
+  expect(row?.job_id).toMatch(/^job_/);
+  return row?.job_id ?? '';
+}
+
+/** The stand-in's state once the job's check run is completed and its comment is there. */
+function answered(repository: string, commentsBefore = 0): Promise<StandInState> {
+  return eventually(
+    () => standInState(repository),
+    (s) =>
+      s.checkRuns.some((r) => r.status === 'completed') &&
+      s.comments.filter((c) => c.body.includes('<!-- omni -->')).length > commentsBefore,
+  );
+}
+
+describe('GitHub App end to end', { timeout: 180_000 }, () => {
+  it('answers an /omni comment: reaction, job, check run completed with success, comment with the result and cost', async () => {
+    const setup = await setUp();
+    const { deliveryId, commentId } = await comment(setup, '/omni read the README please');
+    const jobId = await jobOf(deliveryId);
+    const ended = await waitForEnd(setup.apiKey, jobId);
+    expect(ended.status, JSON.stringify(ended.error)).toBe('succeeded');
+
+    const state = await answered(setup.repo.fullName);
+    expect(state.reactions).toEqual([expect.objectContaining({ commentId, content: 'rocket' })]);
+    expect(state.checkRuns).toHaveLength(1);
+    const run = state.checkRuns[0];
+    expect(run).toMatchObject({
+      name: 'Omni',
+      status: 'completed',
+      conclusion: 'success',
+      details_url: `https://omni.test/app/jobs/${jobId}`,
+      external_id: jobId,
+    });
+    expect(run?.history.map((h) => h.status)).toEqual(['queued', 'in_progress', 'completed']);
+    expect(run?.output.summary).toMatch(/\$\d+\.\d+/);
+    const answers = state.comments.filter((c) => c.issueNumber === 7);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]?.body).toContain('<!-- omni -->');
+    expect(answers[0]?.body).toContain(ended.agent?.result ?? 'no result');
+    expect(answers[0]?.body).toMatch(/cost \$\d+\.\d+/);
+    expect(answers[0]?.body).toContain(jobId);
+    // Nothing was changed, so nothing was pushed or proposed.
+    expect(state.pulls).toEqual([]);
+    const gh = await env.DB.prepare('SELECT * FROM github_jobs WHERE job_id = ?')
+      .bind(jobId)
+      .first();
+    expect(gh).toMatchObject({ check_run_id: run?.id, issue_number: 7, trigger: 'command' });
+    await expectNoViolations(setup.repo.fullName);
+  });
+
+  it('completes the check run with failure when the agent run fails', async () => {
+    const setup = await setUp({ key: `sk-ant-stand-in-bad-${crypto.randomUUID()}` });
+    const { deliveryId } = await comment(setup, '/omni read the README');
+    const jobId = await jobOf(deliveryId);
+    const ended = await waitForEnd(setup.apiKey, jobId);
+    expect(ended.status).toBe('failed');
+
+    const state = await answered(setup.repo.fullName);
+    expect(state.checkRuns[0]).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(state.checkRuns[0]?.output.summary).toContain('agent_api_error');
+    const body = state.comments.find((c) => c.body.includes('<!-- omni -->'))?.body ?? '';
+    expect(body).toContain('failed');
+    expect(body).toContain('agent_api_error');
+    expect(state.pulls).toEqual([]);
+    await expectNoViolations(setup.repo.fullName);
+  });
+
+  it('pushes the changes of an agent that edits a file to a branch and opens a pull request', async () => {
+    const setup = await setUp();
+    const { deliveryId } = await comment(
+      setup,
+      '/omni add a notes file RUN[echo "from the agent" > NOTES.md]',
+      12,
+    );
+    const jobId = await jobOf(deliveryId);
+    const ended = await waitForEnd(setup.apiKey, jobId);
+    expect(ended.status, JSON.stringify(ended.error)).toBe('succeeded');
+
+    const state = await eventually(
+      () => standInState(setup.repo.fullName),
+      (s) => s.pulls.length > 0 && s.comments.some((c) => c.body.includes('<!-- omni -->')),
+    );
+    expect(state.pulls).toHaveLength(1);
+    const pull = state.pulls[0];
+    expect(pull?.head).toMatch(/^omni\//);
+    expect(pull?.base).toBe('main');
+    expect(pull?.body).toContain('Closes #12');
+    expect(pull?.body).toContain(jobId);
+    // The branch is in the bare repository, on a new commit (the stand-in reads refs with git).
+    const gh = {
+      env,
+      installationId: setup.repo.installationId,
+      owner: setup.repo.owner,
+      repo: setup.repo.name,
+    };
+    const branch = await getRef(gh, `heads/${pull?.head ?? ''}`);
+    const main = await getRef(gh, 'heads/main');
+    expect(branch?.sha).toBe(pull?.headSha);
+    expect(branch?.sha).not.toBe(main?.sha);
+    const answer = state.comments.find((c) => c.body.includes('<!-- omni -->'))?.body ?? '';
+    expect(answer).toContain(`pull request #${pull?.number}`);
+    await expectNoViolations(setup.repo.fullName);
+  });
+
+  it('starts nothing for a sender without write permission, and records why', async () => {
+    const setup = await setUp({ permission: 'read' });
+    const { deliveryId } = await comment(setup, '/omni delete everything');
+    const row = await eventually(
+      () => deliveryRow(deliveryId),
+      (r) => r !== null && r.outcome !== 'accepted',
+    );
+    expect(row).toMatchObject({ outcome: 'ignored', job_id: null });
+    expect(row?.reason).toContain('read permission');
+    const state = await standInState(setup.repo.fullName);
+    expect(state.reactions).toEqual([]);
+    expect(state.checkRuns).toEqual([]);
+    expect(state.comments).toEqual([]);
+    const jobs = await env.DB.prepare('SELECT COUNT(*) AS n FROM github_jobs WHERE delivery_id = ?')
+      .bind(deliveryId)
+      .first();
+    expect(jobs).toEqual({ n: 0 });
+    await expectNoViolations(setup.repo.fullName);
+  });
+});
