@@ -71,6 +71,8 @@ export default defineConfig({
                 // Sandboxes of another size than the snapshot's are created from an image
                 // (sandbox-shape.test.ts); local-daytona records the Dockerfile it was sent.
                 DAYTONA_IMAGE: 'omni-sandbox-test:1',
+                // GitHub check runs and comments link to job pages under this origin.
+                PUBLIC_URL: 'https://omni.test',
                 // The GitHub App's webhook secrets (the previous one during a rotation) and handle.
                 GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret-1',
                 GITHUB_WEBHOOK_SECRET_PREVIOUS: 'test-github-webhook-secret-0',
