@@ -1,26 +1,51 @@
 /**
  * The Job DO's side of a job started from GitHub (durable-objects/job/github.ts, git-lines.ts).
  *
+ * End to end, in local-daytona against the GitHub stand-in (test/github-stand-in.ts) and its git
+ * server: a private repository clones with an installation token that appears nowhere in the
+ * job (command, events, errors, state); a token GitHub refuses fails the clone saying so, one it
+ * fails to give is retried; an agent's edit is pushed to the branch with the commit recorded and
+ * reaches GitHubAppDO with the job's end; nothing changed, nothing pushed; a rejected push is
+ * recorded next to a job that still succeeded.
+ *
  * Pure parts: the clone line with a token (the variable named, never the value; helpers cleared
  * and one scoped to the origin), what its failures mean, when a job pushes, what GitHubAppDO is
  * told and when, the push script's report, and stored jobs from before GitHub still reading.
  */
-import { describe, expect, it } from 'vitest';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { cloneCommand, cloneFailure, type CloneSpec } from '../../durable-objects/job/clone.ts';
 import { classify } from '../../durable-objects/job/daytona.ts';
-import { deadlineAttemptLimit } from '../../durable-objects/job/decisions.ts';
+import { deadlineAttemptLimit, isTerminal } from '../../durable-objects/job/decisions.ts';
 import { mayErase } from '../../durable-objects/job/erase.ts';
 import {
   credentialSettings,
   GIT_TOKEN_VAR,
   GitHubStepFailed,
   maskTokens,
+  MAX_PUSH_ERROR_CHARS,
   pushCommand,
   pushFailure,
   pushOutcome,
 } from '../../durable-objects/job/git-lines.ts';
 import { gitHubUpdate, needsPush, pushPending } from '../../durable-objects/job/github.ts';
+import type { JobDO } from '../../durable-objects/job/job-do.ts';
 import { initialState, jobStateSchema, type JobState } from '../../durable-objects/job/state.ts';
+import { getBranchSha } from '../../worker/github/api.ts';
+import { installationToken } from '../../worker/github/app-auth.ts';
+import { gitHubAppObjectName, type GitHubJobLink } from '../../worker/github/work.ts';
+import { CreateJobBodySchema } from '../../worker/schemas/jobs.ts';
+import { createJobFor } from '../../worker/services/create-job.ts';
+import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
+import {
+  addStandInFault,
+  addStandInRepository,
+  standInState,
+  standInTokenValid,
+} from './github-stand-in-client.ts';
+import { allEvents, api, createJob, newTenant, waitForEnd } from './helpers.ts';
 
 const link = {
   installationId: 4242,
@@ -213,5 +238,269 @@ describe('stored jobs', () => {
       githubPushError: null,
     });
     expect(jobStateSchema.parse(JSON.parse(JSON.stringify(succeeded))).github).toEqual(link);
+  });
+});
+
+// ---- Jobs from GitHub, end to end in local-daytona against the GitHub stand-in --------------
+
+/** Starts a job the way GitHubAppDO does: through the creation core, with a GitHub link. */
+async function createGitHubJob(tenantId: string, github: GitHubJobLink, body: unknown) {
+  const pending: Array<Promise<unknown>> = [];
+  const created = await createJobFor(
+    {
+      env,
+      tenantId,
+      actor: 'github:octocat',
+      requestId: `test-${crypto.randomUUID()}`,
+      waitUntil: (promise) => void pending.push(promise),
+      audit: () => Promise.resolve(),
+      idempotencyKey: null,
+      github,
+    },
+    CreateJobBodySchema.parse(body),
+  );
+  await Promise.allSettled(pending);
+  return created.row;
+}
+
+/** The job's state as its Job DO stores it. */
+async function storedState(jobId: string): Promise<JobState> {
+  return runInDurableObject(env.JOB.getByName(jobId), (instance: JobDO) =>
+    instance['record'].require(),
+  );
+}
+
+/** Polls the job's stored state until `done` holds for it (bounded by the test timeout). */
+async function stateWhen(jobId: string, done: (state: JobState) => boolean): Promise<JobState> {
+  for (;;) {
+    const state = await storedState(jobId);
+    if (done(state)) return state;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Once the job's end has been carried out: its push recorded and its sandbox deleted. */
+const settled = (state: JobState) =>
+  isTerminal(state) && !pushPending(state) && state.sandboxDeleted;
+
+/** The latest update of `jobId` that GitHubAppDO of `installationId` stored, or null. */
+async function updateStored(installationId: number, jobId: string): Promise<unknown> {
+  const stub = env.GITHUB.getByName(gitHubAppObjectName(installationId));
+  return runInDurableObject(stub, (_instance, state) => {
+    const rows = state.storage.sql
+      .exec("SELECT body FROM items WHERE kind = 'job' AND job_id = ?", jobId)
+      .toArray();
+    const body = rows[0]?.['body'];
+    return typeof body === 'string' ? (JSON.parse(body) as unknown) : null;
+  });
+}
+
+async function updateWhen(installationId: number, jobId: string, status: string) {
+  for (;;) {
+    const stored = await updateStored(installationId, jobId);
+    if (z.looseObject({ status: z.string() }).safeParse(stored).data?.status === status) {
+      return stored;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The token the Job DO got for `repository` (the isolate's cache hands out the same one). */
+async function tokenFor(installationId: number, repository: string): Promise<string> {
+  return (await installationToken(env, installationId, repository)).token;
+}
+
+/** The tip of `branch` in the stand-in's repository, or null. */
+function branchSha(installationId: number, fullName: string, branch: string) {
+  const [owner = '', repo = ''] = fullName.split('/');
+  return getBranchSha({ env, installationId, owner, repo }, branch);
+}
+
+describe('jobs from GitHub', () => {
+  let tenantId: string;
+  let apiKey: string;
+  beforeAll(async () => {
+    ({ tenantId, apiKey } = await newTenant('owner'));
+    const key = `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`;
+    const res = await api('/v1/secrets/ANTHROPIC_API_KEY', apiKey, {
+      method: 'PUT',
+      body: JSON.stringify({ value: key }),
+    });
+    expect(res.status, await res.text()).toBe(201);
+  });
+
+  it('clone a private repository with a token that is nowhere in the job', async () => {
+    const repo = await addStandInRepository({ private: true });
+    const github = {
+      installationId: repo.installationId,
+      repository: repo.fullName,
+      pushBranch: null,
+    };
+    // The repository is private indeed: without the App, the clone is refused.
+    const anonymous = await createJob(apiKey, {
+      repo: { url: repo.cloneUrl },
+      command: 'true',
+    });
+    const refused = await waitForEnd(apiKey, anonymous.id);
+    expect(refused.error?.code).toBe('clone_failed');
+    expect(refused.error?.message).toContain('asks for credentials');
+
+    const row = await createGitHubJob(tenantId, github, {
+      repo: { url: repo.cloneUrl },
+      command: 'head -n 1 README.md; cat .git/config; env',
+    });
+    const ended = await waitForEnd(apiKey, row.id);
+    expect(ended.status, JSON.stringify(ended.error)).toBe('succeeded');
+    const events = await allEvents(apiKey, row.id);
+    const stdout = events.map((e) => (e['type'] === 'stdout' ? String(e['data']) : '')).join('');
+    expect(stdout).toContain('# Sample repository');
+    const token = await tokenFor(repo.installationId, repo.fullName);
+    expect(await standInTokenValid(token, repo.fullName)).toBe(true);
+    // The one token the stand-in issued for the repository: the Job DO's (the isolate's cache).
+    expect((await standInState(repo.fullName)).tokens).toHaveLength(1);
+    // Not in the checkout's config, the command's environment, the log, the job or its command.
+    expect(stdout).not.toContain(GIT_TOKEN_VAR);
+    const state = await storedState(row.id);
+    for (const text of [JSON.stringify(events), JSON.stringify(ended), JSON.stringify(state)]) {
+      expect(text).not.toContain(token);
+    }
+    expect(state.command).not.toContain('credential');
+    expect(state.github).toEqual(github);
+    // A job that never runs the agent pushes nothing, and GitHubAppDO heard of its end.
+    expect(await updateWhen(repo.installationId, row.id, 'succeeded')).toMatchObject({
+      jobId: row.id,
+      exitCode: 0,
+      push: null,
+      pushError: null,
+    });
+  });
+
+  it('fail the clone with a clear message when GitHub refuses a token, and retry when it fails', async () => {
+    const repo = await addStandInRepository({ private: true });
+    const github = {
+      installationId: repo.installationId,
+      repository: repo.fullName,
+      pushBranch: null,
+    };
+    const operation = 'POST /app/installations/{installation_id}/access_tokens';
+    await addStandInFault({ operation, repository: null, status: 503, times: 2 });
+    const retried = await createGitHubJob(tenantId, github, {
+      repo: { url: repo.cloneUrl },
+      command: 'true',
+    });
+    expect((await waitForEnd(apiKey, retried.id)).status).toBe('succeeded');
+
+    const other = await addStandInRepository({ private: true });
+    await addStandInFault({ operation, repository: null, status: 404, times: 1 });
+    const refused = await createGitHubJob(
+      tenantId,
+      { installationId: other.installationId, repository: other.fullName, pushBranch: null },
+      { repo: { url: other.cloneUrl }, command: 'true' },
+    );
+    const ended = await waitForEnd(apiKey, refused.id);
+    expect(ended.error?.code).toBe('clone_failed');
+    expect(ended.error?.message).toContain(
+      `could not get an installation token for ${other.fullName}`,
+    );
+    expect(ended.error?.message).toContain('404');
+  });
+
+  it('push the changes of an agent that edited a file to the branch, with the commit recorded', async () => {
+    const repo = await addStandInRepository({ private: true });
+    const branch = `omni/${crypto.randomUUID().slice(0, 8)}`;
+    const github = {
+      installationId: repo.installationId,
+      repository: repo.fullName,
+      pushBranch: branch,
+    };
+    const row = await createGitHubJob(tenantId, github, {
+      repo: { url: repo.cloneUrl },
+      agent: { prompt: 'Write the notes. RUN[echo written by the agent > NOTES.md]' },
+    });
+    const ended = await waitForEnd(apiKey, row.id);
+    expect(ended.status, JSON.stringify(ended.error)).toBe('succeeded');
+    const state = await stateWhen(row.id, settled);
+    expect(state.githubPushError).toBeNull();
+    expect(state.githubPush).toMatchObject({ branch, changedFiles: 1 });
+    const sha = state.githubPush?.commitSha;
+    expect(sha).toMatch(/^[0-9a-f]{40}$/);
+    expect(await branchSha(repo.installationId, repo.fullName, branch)).toBe(sha);
+    // GitHubAppDO got the end with the push.
+    expect(await updateWhen(repo.installationId, row.id, 'succeeded')).toMatchObject({
+      jobId: row.id,
+      status: 'succeeded',
+      push: state.githubPush,
+      pushError: null,
+    });
+    // The branch holds the file: a job on it reads it back.
+    const check = await createGitHubJob(
+      tenantId,
+      { ...github, pushBranch: null },
+      {
+        repo: { url: repo.cloneUrl, ref: branch },
+        command: 'cat NOTES.md; git log -1 --format=%an%n%s',
+      },
+    );
+    expect((await waitForEnd(apiKey, check.id)).status).toBe('succeeded');
+    const out = (await allEvents(apiKey, check.id))
+      .map((e) => (e['type'] === 'stdout' ? String(e['data']) : ''))
+      .join('');
+    expect(out).toContain('written by the agent');
+    expect(out).toContain(`Omni\nOmni job ${row.id}`);
+    const token = await tokenFor(repo.installationId, repo.fullName);
+    expect(JSON.stringify(await allEvents(apiKey, row.id))).not.toContain(token);
+  });
+
+  it('push nothing when nothing changed', async () => {
+    const repo = await addStandInRepository();
+    const branch = `omni/${crypto.randomUUID().slice(0, 8)}`;
+    const row = await createGitHubJob(
+      tenantId,
+      { installationId: repo.installationId, repository: repo.fullName, pushBranch: branch },
+      { repo: { url: repo.cloneUrl }, agent: { prompt: 'Read the README.' } },
+    );
+    expect((await waitForEnd(apiKey, row.id)).status).toBe('succeeded');
+    const state = await stateWhen(row.id, settled);
+    expect(state.githubPushStep).toBe('done');
+    expect(state.githubPush).toBeNull();
+    expect(state.githubPushError).toBeNull();
+    expect(await branchSha(repo.installationId, repo.fullName, branch)).toBeNull();
+    expect(await updateWhen(repo.installationId, row.id, 'succeeded')).toMatchObject({
+      push: null,
+      pushError: null,
+    });
+  });
+
+  it('record a push GitHub rejected next to the job, which still succeeded', async () => {
+    const repo = await addStandInRepository();
+    const branch = `omni/${crypto.randomUUID().slice(0, 8)}`;
+    const github = {
+      installationId: repo.installationId,
+      repository: repo.fullName,
+      pushBranch: branch,
+    };
+    // A first job takes the branch; a second one, with other changes, cannot push to it.
+    const first = await createGitHubJob(tenantId, github, {
+      repo: { url: repo.cloneUrl },
+      agent: { prompt: 'RUN[echo one > ONE.md]' },
+    });
+    expect((await stateWhen(first.id, settled)).githubPush).not.toBeNull();
+    const second = await createGitHubJob(tenantId, github, {
+      repo: { url: repo.cloneUrl },
+      agent: { prompt: 'RUN[echo two > TWO.md]' },
+    });
+    const ended = await waitForEnd(apiKey, second.id);
+    expect(ended.status).toBe('succeeded');
+    expect(ended.error).toBeNull();
+    const state = await stateWhen(second.id, settled);
+    expect(state.githubPush).toBeNull();
+    expect(state.githubPushError).toContain('the branch exists on GitHub with other commits');
+    expect(state.githubPushError?.length).toBeLessThanOrEqual(MAX_PUSH_ERROR_CHARS);
+    const token = await tokenFor(repo.installationId, repo.fullName);
+    expect(state.githubPushError).not.toContain(token);
+    expect(await updateWhen(repo.installationId, second.id, 'succeeded')).toMatchObject({
+      push: null,
+      pushError: state.githubPushError,
+    });
   });
 });
