@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { forgetInstallationToken, installationToken } from './app-auth.ts';
-import { GitHubApiError, githubRequest, send } from './client.ts';
+import { GitHubApiError, githubRequest, parseAnswer, send } from './client.ts';
 import { loadGitHubConfig } from './config.ts';
 
 export { GitHubApiError } from './client.ts';
@@ -116,7 +116,11 @@ export async function repositoryPermission(
     call(gh, route, (r) => r(route, { owner: gh.owner, repo: gh.repo, username })),
   );
   if (answer === null) return 'none';
-  const permission = z.object({ permission: z.string() }).parse(answer.data).permission;
+  const permission = parseAnswer(
+    route,
+    z.object({ permission: z.string() }),
+    answer.data,
+  ).permission;
   return permission === 'admin' || permission === 'write' || permission === 'read'
     ? permission
     : 'none';
@@ -132,7 +136,7 @@ export async function addReaction(
   const answer = await call(gh, route, (r) =>
     r(route, { owner: gh.owner, repo: gh.repo, comment_id: commentId, content }),
   );
-  return { id: ids.parse(answer.data).id };
+  return { id: parseAnswer(route, ids, answer.data).id };
 }
 
 function checkRunFields(input: CheckRunChange) {
@@ -173,7 +177,7 @@ export async function createCheckRun(
       name: input.name,
     }),
   );
-  const parsed = ids.parse(answer.data);
+  const parsed = parseAnswer(route, ids, answer.data);
   return { id: parsed.id, htmlUrl: parsed.html_url ?? null };
 }
 
@@ -192,7 +196,7 @@ export async function updateCheckRun(
       ...checkRunFields(change),
     }),
   );
-  return { id: ids.parse(answer.data).id };
+  return { id: parseAnswer(route, ids, answer.data).id };
 }
 
 /** Comments on an issue or pull request (the body is cut at GitHub's limit); its id and page. */
@@ -210,7 +214,7 @@ export async function createIssueComment(
       body: body.slice(0, GITHUB_TEXT_LIMIT),
     }),
   );
-  const parsed = ids.parse(answer.data);
+  const parsed = parseAnswer(route, ids, answer.data);
   return { id: parsed.id, htmlUrl: parsed.html_url ?? null };
 }
 
@@ -226,8 +230,8 @@ const pullSchema = z.object({
   base: z.object({ ref: z.string() }),
 });
 
-function toPullRequest(data: unknown): PullRequest {
-  const pull = pullSchema.parse(data);
+function toPullRequest(operation: string, data: unknown): PullRequest {
+  const pull = parseAnswer(operation, pullSchema, data);
   return {
     number: pull.number,
     state: pull.state,
@@ -246,7 +250,7 @@ export async function getPullRequest(
   const answer = await orNullOn404(
     call(gh, route, (r) => r(route, { owner: gh.owner, repo: gh.repo, pull_number: pullNumber })),
   );
-  return answer === null ? null : toPullRequest(answer.data);
+  return answer === null ? null : toPullRequest(route, answer.data);
 }
 
 /** Opens a pull request from `head` into `base`. */
@@ -266,7 +270,7 @@ export async function createPullRequest(
       ...(input.draft === undefined ? {} : { draft: input.draft }),
     }),
   );
-  return toPullRequest(answer.data);
+  return toPullRequest(route, answer.data);
 }
 
 const refSchema = z.object({ ref: z.string(), object: z.object({ sha: z.string() }) });
@@ -284,7 +288,7 @@ export async function getRef(
     call(gh, route, (r) => r(route, { owner: gh.owner, repo: gh.repo, ref })),
   );
   if (answer === null) return null;
-  const parsed = refSchema.parse(answer.data);
+  const parsed = parseAnswer(route, refSchema, answer.data);
   return { ref: parsed.ref, sha: parsed.object.sha };
 }
 
@@ -309,7 +313,7 @@ export async function getRepository(gh: GitHubContext): Promise<{
 }> {
   const route = 'GET /repos/{owner}/{repo}';
   const answer = await call(gh, route, (r) => r(route, { owner: gh.owner, repo: gh.repo }));
-  const repo = repositorySchema.parse(answer.data);
+  const repo = parseAnswer(route, repositorySchema, answer.data);
   return {
     id: repo.id,
     defaultBranch: repo.default_branch,

@@ -6,7 +6,7 @@
  */
 import { SignJWT } from 'jose';
 import { z } from 'zod';
-import { githubRequest, send } from './client.ts';
+import { githubRequest, parseAnswer, send } from './client.ts';
 import { loadGitHubConfig, type GitHubConfig } from './config.ts';
 import { pkcs8Der } from './private-key.ts';
 
@@ -88,7 +88,7 @@ async function requestToken(
       repositories: [name],
     }),
   );
-  const parsed = tokenAnswer.parse(answer.data);
+  const parsed = parseAnswer(route, tokenAnswer, answer.data);
   return { token: parsed.token, expiresAt: Date.parse(parsed.expires_at) };
 }
 

@@ -112,6 +112,23 @@ export function githubRequest(config: Pick<GitHubConfig, 'apiUrl'>, auth: GitHub
   });
 }
 
+/**
+ * The fields Omni reads from an answer. An answer without them is a permanent GitHubApiError
+ * (status 502: GitHub, or whatever stands at GITHUB_API_URL, said something unexpected).
+ */
+export function parseAnswer<T>(operation: string, schema: z.ZodType<T>, data: unknown): T {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.join('.') ?? '';
+  throw new GitHubApiError(
+    operation,
+    502,
+    false,
+    `unexpected answer (${where}: ${issue?.message ?? ''})`,
+  );
+}
+
 /** Runs one call, turning whatever it throws into a GitHubApiError named after `operation`. */
 export async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
   try {
