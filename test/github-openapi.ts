@@ -194,6 +194,23 @@ function validatorsOf(operation: Operation) {
   return entry;
 }
 
+/**
+ * Reads the description and compiles the schemas of `operations` (`METHOD /template`) now, so
+ * that no request of a test run waits seconds for it (the read blocks the process it runs in,
+ * where other loopback stand-ins live too).
+ * @throws Error naming an operation the description does not have.
+ */
+export function prepareOperations(operations: string[]): void {
+  for (const key of operations) {
+    const [method = '', template = ''] = key.split(' ');
+    const operation = githubOperations()
+      .get(method)
+      ?.find((o) => o.template === template);
+    if (operation === undefined) throw new Error(`GitHub's description has no operation ${key}`);
+    validatorsOf(operation);
+  }
+}
+
 function describeErrors(where: string, validate: ValidateFunction): string[] {
   return (validate.errors ?? []).map((e) => {
     const at = e.instancePath === '' ? where : `${where}${e.instancePath}`;

@@ -37,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import { z } from 'zod';
-import { findOperation, requestProblems } from './github-openapi.ts';
+import { findOperation, prepareOperations, requestProblems } from './github-openapi.ts';
 import { repositoryJson, routes, type Site } from './github-stand-in-routes.ts';
 import {
   createBareRepository,
@@ -154,6 +154,7 @@ function repositoryOf(path: string, raw: string, state: StandInState): string | 
 
 /** Starts the stand-in; new repositories are bare clones of `seed` (a repository on disk). */
 export async function startGitHubStandIn(options: { seed: string }): Promise<GitHubStandIn> {
+  prepareOperations(Object.keys(routes));
   const appId = 31337;
   const slug = 'omni-test';
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
