@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { call, connect } from './api.ts';
+import { ApiFailure } from './errors.ts';
 import { createPrinter } from './output.ts';
 import { parseEvent } from './stream.ts';
 import { colourful, StatusLine } from './terminal.ts';
@@ -33,6 +34,9 @@ async function logs(id: string, flags: { follow?: boolean }): Promise<number> {
         params: { path: { id }, query: { after, limit: 1000 } },
       }),
     );
+    // The route streams Server-Sent Events too, but only when asked (Accept: text/event-stream).
+    if (typeof page === 'string')
+      throw new ApiFailure('The event log came as text, not JSON.', null, null);
     for (const item of page.data) {
       const event = parseEvent(JSON.stringify(item));
       if (event) printer.print(event);

@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startDevStack, type DevStack } from '../../scripts/lib/dev-stack.ts';
 import { createSampleRepo, type SampleRepo } from '../../scripts/lib/sample-repo.ts';
+import { FINAL_TEXT_PREFIX, GOOD_KEY_PREFIX } from '../anthropic-script.ts';
+import { startAnthropicStandIn, type AnthropicStandIn } from '../anthropic-stand-in.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
 
 const cli = fileURLToPath(new URL('../../cli/omni.ts', import.meta.url));
@@ -21,6 +23,7 @@ const ESCAPE = /\x1b/;
 let dir: string;
 let repo: SampleRepo;
 let stack: DevStack;
+let anthropic: AnthropicStandIn;
 /** XDG_CONFIG_HOME of the logged-in user of these tests. */
 let configHome: string;
 const children = new Set<ChildProcess>();
@@ -28,13 +31,20 @@ const children = new Set<ChildProcess>();
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'omni-cli-'));
   repo = await createSampleRepo(dir);
-  stack = await startDevStack({ port: 0, persistTo: join(dir, 'wrangler') });
+  // Agent jobs run the real Claude Code CLI against a scripted stand-in of the Anthropic API.
+  anthropic = await startAnthropicStandIn();
+  stack = await startDevStack({
+    port: 0,
+    persistTo: join(dir, 'wrangler'),
+    vars: { ANTHROPIC_BASE_URL: anthropic.url },
+  });
   configHome = join(dir, 'config');
 });
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   await stack?.stop();
+  await anthropic?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -125,7 +135,7 @@ const jobIdIn = (text: string) => /job_[0-9a-f]{32}/.exec(text)?.[0] ?? '';
 async function api(path: string, init: RequestInit = {}) {
   return fetch(`${stack.url}${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${stack.apiKey}` },
+    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
   });
 }
 
@@ -170,6 +180,19 @@ describe('omni against wrangler dev', () => {
     const follow = await omniDone(['logs', id, '--follow']);
     expect(follow.code).toBe(3);
     expect(follow.stdout).toBe('step 1\nstep 2\n');
+  });
+
+  it('runs an agent: its text on stdout, its tool calls on stderr, not its raw JSON', async () => {
+    const secret = await api('/v1/secrets/ANTHROPIC_API_KEY', {
+      method: 'PUT',
+      body: JSON.stringify({ value: `${GOOD_KEY_PREFIX}${crypto.randomUUID()}` }),
+    });
+    expect(secret.ok).toBe(true);
+    const run = await omniDone(['run', '--repo', repo.url, '--agent', 'Read the README.']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${FINAL_TEXT_PREFIX}# Sample repository`);
+    expect(run.stdout).not.toContain('"type"');
+    expect(run.stderr).toMatch(/^› Bash .*cat README\.md/m);
   });
 
   it('writes no escape codes when the output is not a terminal', async () => {
