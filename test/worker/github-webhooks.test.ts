@@ -83,7 +83,10 @@ async function problem(res: Response) {
 
 describe('triggers', () => {
   it('a /omni command hands the prompt, with where it was asked, to the GitHubAppDO', async () => {
+    // The request itself calls neither GitHub nor Daytona: nothing leaves the Worker.
+    const outbound = vi.spyOn(globalThis, 'fetch');
     const { res, deliveryId } = await deliver('issue_comment', comment('/omni fix the flaky test'));
+    expect(outbound).not.toHaveBeenCalled();
     const { status, body } = await answer(res);
     expect(status).toBe(202);
     expect(body).toMatchObject({
