@@ -136,6 +136,26 @@ describe('installation tokens', () => {
     expect(await tokenRequests(repo.fullName)).toBe(2);
   });
 
+  it('fail transiently on a 503, for the repository the fault names only', async () => {
+    const other = await addStandInRepository();
+    await addStandInFault({ operation: TOKEN_ROUTE, repository: repo.fullName, status: 503 });
+    await expect(
+      installationToken(env, other.installationId, other.fullName),
+    ).resolves.toMatchObject({
+      token: expect.any(String),
+    });
+    const error = await installationToken(env, repo.installationId, repo.fullName).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(GitHubApiError);
+    expect(error).toMatchObject({ status: 503, transient: true });
+    await expect(installationToken(env, repo.installationId, repo.fullName)).resolves.toMatchObject(
+      {
+        token: expect.any(String),
+      },
+    );
+  });
+
   it('fail permanently for an installation GitHub does not know', async () => {
     const error = await installationToken(env, 1, repo.fullName).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitHubApiError);
