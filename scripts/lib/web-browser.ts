@@ -7,13 +7,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Starts a headless Chromium. */
-export function launchChromium(): Promise<Browser> {
+/** Starts a headless Chromium, with `args` added to its command line. */
+export function launchChromium(args: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     // Containers often run as root without a user namespace for the sandbox.
-    args: ['--no-sandbox', '--enable-precise-memory-info'],
+    args: ['--no-sandbox', '--enable-precise-memory-info', ...args],
   });
 }
 

@@ -68,10 +68,12 @@ export function renderTimeline(job: Job): HTMLElement {
 export function renderCost(job: Job): HTMLElement {
   const c: JobCost = job.cost;
   const tokens = `${c.input_tokens} in, ${c.output_tokens} out, ${c.cache_write_tokens} cache write, ${c.cache_read_tokens} cache read`;
-  const rows: [string, string, string][] = [
-    ['Agent tokens', tokens, formatUsd(c.llm_usd)],
-    ['Sandbox', `${c.sandbox_seconds} s`, formatUsd(c.sandbox_usd)],
-  ];
+  const rows: [string, string, string][] = [];
+  // A command job has no tokens: its line would only ever say 0.
+  if (job.kind === 'agent' || c.llm_usd !== 0) {
+    rows.push(['Agent tokens', tokens, formatUsd(c.llm_usd)]);
+  }
+  rows.push(['Sandbox', `${c.sandbox_seconds} s`, formatUsd(c.sandbox_usd)]);
   for (const [model, u] of Object.entries(job.agent?.usage ?? {})) {
     rows.push([
       `  ${model}`,
