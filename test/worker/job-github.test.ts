@@ -45,6 +45,7 @@ import {
   standInState,
   standInTokenValid,
 } from './github-stand-in-client.ts';
+import { addFaults, newJobId, timesFired } from './faults.ts';
 import { allEvents, api, createJob, newTenant, waitForEnd } from './helpers.ts';
 
 const link = {
@@ -244,7 +245,12 @@ describe('stored jobs', () => {
 // ---- Jobs from GitHub, end to end in local-daytona against the GitHub stand-in --------------
 
 /** Starts a job the way GitHubAppDO does: through the creation core, with a GitHub link. */
-async function createGitHubJob(tenantId: string, github: GitHubJobLink, body: unknown) {
+async function createGitHubJob(
+  tenantId: string,
+  github: GitHubJobLink,
+  body: unknown,
+  jobId?: string,
+) {
   const pending: Array<Promise<unknown>> = [];
   const created = await createJobFor(
     {
@@ -256,6 +262,7 @@ async function createGitHubJob(tenantId: string, github: GitHubJobLink, body: un
       audit: () => Promise.resolve(),
       idempotencyKey: null,
       github,
+      ...(jobId === undefined ? {} : { jobId }),
     },
     CreateJobBodySchema.parse(body),
   );
@@ -449,6 +456,51 @@ describe('jobs from GitHub', () => {
     expect(out).toContain(`Omni\nOmni job ${row.id}`);
     const token = await tokenFor(repo.installationId, repo.fullName);
     expect(JSON.stringify(await allEvents(apiKey, row.id))).not.toContain(token);
+  });
+
+  it('push once when the answer to the push was lost, and record it when asked again', async () => {
+    const repo = await addStandInRepository({ private: true });
+    const branch = `omni/${crypto.randomUUID().slice(0, 8)}`;
+    const github = {
+      installationId: repo.installationId,
+      repository: repo.fullName,
+      pushBranch: branch,
+    };
+    const { id, sandbox } = newJobId();
+    // The first one-shot command is the clone; the push script, the second, runs but its answer
+    // is lost (as if the Job DO had been evicted while it ran).
+    const path = '/toolbox/:id/process/execute';
+    const [, lost] = await addFaults(
+      { action: 'delay', ms: 1, path, sandbox, times: 1 },
+      { action: 'drop', after: true, path, sandbox, times: 1 },
+    );
+    await createGitHubJob(
+      tenantId,
+      github,
+      { repo: { url: repo.cloneUrl }, agent: { prompt: 'RUN[echo once > ONCE.md]' } },
+      id,
+    );
+    const state = await stateWhen(id, settled);
+    expect(state.status).toBe('succeeded');
+    expect(await timesFired(lost ?? '')).toBe(1);
+    expect(state.githubPushError).toBeNull();
+    expect(state.githubPush?.commitSha).toBe(
+      await branchSha(repo.installationId, repo.fullName, branch),
+    );
+    // One commit on the branch, not two.
+    const check = await createGitHubJob(
+      tenantId,
+      { ...github, pushBranch: null },
+      {
+        repo: { url: repo.cloneUrl, ref: branch },
+        command: 'echo "commits: $(git rev-list --count origin/main..HEAD)"',
+      },
+    );
+    expect((await waitForEnd(apiKey, check.id)).status).toBe('succeeded');
+    const out = (await allEvents(apiKey, check.id))
+      .map((e) => (e['type'] === 'stdout' ? String(e['data']) : ''))
+      .join('');
+    expect(out).toContain('commits: 1');
   });
 
   it('push nothing when nothing changed', async () => {
