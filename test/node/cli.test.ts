@@ -125,9 +125,9 @@ function quote(word: string): string {
 }
 
 /** `omni <args>` in a pseudo-terminal: `script` gives it one for stdin, stdout and stderr. */
-function omniInTerminal(args: string[]): Run {
+function omniInTerminal(args: string[], extra: Record<string, string> = {}): Run {
   const line = [process.execPath, cli, ...args].map(quote).join(' ');
-  return start('script', ['-qfec', line, '/dev/null'], cliEnv({ TERM: 'xterm' }));
+  return start('script', ['-qfec', line, '/dev/null'], cliEnv({ TERM: 'xterm', ...extra }));
 }
 
 const jobIdIn = (text: string) => /job_[0-9a-f]{32}/.exec(text)?.[0] ?? '';
@@ -154,6 +154,22 @@ describe('omni against wrangler dev', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(join(configHome, 'omni'))).mode & 0o777).toBe(0o700);
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
+      url: stack.url,
+      apiKey: stack.apiKey,
+    });
+  });
+
+  it('asks for the URL and the key on a terminal, and does not echo the key', async () => {
+    const home = join(dir, 'asked-config');
+    const run = omniInTerminal(['login'], { XDG_CONFIG_HOME: home });
+    await run.waitFor('Omni API URL [http://127.0.0.1:8787]: ');
+    run.child.stdin?.write(`${stack.url}\r`);
+    await run.waitFor('API key: ');
+    run.child.stdin?.write(`${stack.apiKey}\r`);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout).toContain(stack.url);
+    expect(run.stdout).not.toContain(stack.apiKey);
+    expect(JSON.parse(await readFile(join(home, 'omni', 'config.json'), 'utf8'))).toEqual({
       url: stack.url,
       apiKey: stack.apiKey,
     });
