@@ -4,7 +4,6 @@
  * generated from the route schemas, and one error handler. docs/edge.md describes the protections.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from './errors.ts';
 import { authenticate } from './middleware/auth.ts';
@@ -159,7 +158,6 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     description: 'An Omni API key: Authorization: Bearer omni_…',
   });
   app.doc31('/openapi.json', OPENAPI_CONFIG);
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Omni API' }));
 
   app.notFound((c) => {
     throw new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`);
