@@ -146,6 +146,34 @@ describe('the OpenAPI description', () => {
     expect(gh.state.violations).toHaveLength(2);
   });
 
+  it('refuses a query parameter the operation does not have, and an unsupported API version', async () => {
+    const t = await token();
+    const query = await call(
+      'GET',
+      '/repos/octo-org/omni-fixture/pulls/1?expand=all',
+      `token ${t}`,
+    );
+    expect(query.status).toBe(422);
+    expect(((await query.json()) as { message: string }).message).toMatch(/query:expand/);
+    const res = await fetch(`${gh.url}/repos/octo-org/omni-fixture`, {
+      headers: {
+        'user-agent': 'x',
+        'x-github-api-version': '2099-01-01',
+        authorization: `token ${t}`,
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { message: string }).message).toMatch(/2099-01-01/);
+    expect(gh.state.violations).toHaveLength(2);
+  });
+
+  it('answers 501 for a documented operation it does not carry out, and records it', async () => {
+    const t = await token();
+    const res = await call('DELETE', '/repos/octo-org/omni-fixture', `token ${t}`);
+    expect(res.status).toBe(501);
+    expect(gh.state.violations).toMatchObject([{ operation: 'DELETE /repos/{owner}/{repo}' }]);
+  });
+
   it('answers 404 for an operation GitHub does not have, and records it', async () => {
     const t = await token();
     const res = await call('POST', '/repos/octo-org/omni-fixture/check_runs', `token ${t}`, {

@@ -12,6 +12,7 @@ import {
   createCheckRun,
   createIssueComment,
   createPullRequest,
+  cutToLimit,
   getBranchSha,
   getPullRequest,
   getRef,
@@ -219,6 +220,23 @@ describe('REST calls', () => {
         ],
       },
     ]);
+  });
+
+  it("cuts summaries and comments at GitHub's 65535 characters, not inside a character", async () => {
+    const sha = await getBranchSha(gh, 'main');
+    if (sha === null) throw new Error('no main branch');
+    const long = `${'a'.repeat(65_534)}😀 and more`;
+    await createCheckRun(gh, {
+      name: 'Omni',
+      headSha: sha,
+      conclusion: 'failure',
+      output: { title: 'Failed', summary: long, text: long },
+    });
+    await createIssueComment(gh, 3, long);
+    const state = await standInState(repo.fullName);
+    expect(state.checkRuns[0]?.output.summary).toBe('a'.repeat(65_534));
+    expect(state.comments[0]?.body).toBe('a'.repeat(65_534));
+    expect(cutToLimit('abc', 2)).toBe('ab');
   });
 
   it('reads refs and branches, null when missing', async () => {

@@ -77,6 +77,13 @@ export interface NewPullRequest {
 /** GitHub's own limit on a check run's summary and text, and on a comment's body. */
 export const GITHUB_TEXT_LIMIT = 65_535;
 
+/** `text` cut to GitHub's limit, never between the two halves of a surrogate pair. */
+export function cutToLimit(text: string, limit = GITHUB_TEXT_LIMIT): string {
+  if (text.length <= limit) return text;
+  const code = text.charCodeAt(limit - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit);
+}
+
 const ids = z.object({ id: z.number().int(), html_url: z.string().nullish() });
 
 /** Runs one call with the context's token; a 401 forgets that token (it was revoked). */
@@ -153,10 +160,8 @@ function checkRunFields(input: CheckRunChange) {
       : {
           output: {
             title: input.output.title,
-            summary: input.output.summary.slice(0, GITHUB_TEXT_LIMIT),
-            ...(input.output.text === undefined
-              ? {}
-              : { text: input.output.text.slice(0, GITHUB_TEXT_LIMIT) }),
+            summary: cutToLimit(input.output.summary),
+            ...(input.output.text === undefined ? {} : { text: cutToLimit(input.output.text) }),
           },
         }),
   };
@@ -211,7 +216,7 @@ export async function createIssueComment(
       owner: gh.owner,
       repo: gh.repo,
       issue_number: issueNumber,
-      body: body.slice(0, GITHUB_TEXT_LIMIT),
+      body: cutToLimit(body),
     }),
   );
   const parsed = parseAnswer(route, ids, answer.data);
@@ -266,7 +271,7 @@ export async function createPullRequest(
       title: input.title,
       head: input.head,
       base: input.base,
-      ...(input.body === undefined ? {} : { body: input.body.slice(0, GITHUB_TEXT_LIMIT) }),
+      ...(input.body === undefined ? {} : { body: cutToLimit(input.body) }),
       ...(input.draft === undefined ? {} : { draft: input.draft }),
     }),
   );
