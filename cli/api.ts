@@ -21,9 +21,16 @@ export interface Api {
   credentials: Credentials;
 }
 
+/** How long a REST call may take before it counts as unanswered. */
+const CALL_TIMEOUT_MS = 30_000;
+
 export function apiFor(credentials: Credentials): Api {
   return {
-    client: createOmniClient({ baseUrl: credentials.url, apiKey: credentials.apiKey }),
+    client: createOmniClient({
+      baseUrl: credentials.url,
+      apiKey: credentials.apiKey,
+      fetch: (request) => fetch(request, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) }),
+    }),
     credentials,
   };
 }
@@ -43,6 +50,9 @@ export function toFailure(error: unknown, url: string): unknown {
       error.status,
       error.requestId ?? null,
     );
+  }
+  if (error instanceof DOMException && error.name === 'TimeoutError') {
+    return new ApiFailure(`No answer from ${url} within ${CALL_TIMEOUT_MS / 1000} s`, null, null);
   }
   // fetch rejects with a TypeError whose cause names the network error (ECONNREFUSED, …).
   if (error instanceof TypeError) {

@@ -40,11 +40,31 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // Commander has printed its own message (or the help, or the version) already.
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (process.env.OMNI_DEBUG) console.error(error);
     const { lines, exitCode } = describeFailure(error);
     process.stderr.write(`${lines.join('\n')}\n`);
     return exitCode;
   }
 }
+
+// A reader that went away (`omni logs … | head`) is no error to report: stop quietly, with the
+// exit status of a process killed by SIGPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(141);
+    throw error;
+  });
+}
+
+// Whatever escapes is still one line, not a stack (OMNI_DEBUG=1 shows the stack).
+const fail = (error: unknown) => {
+  if (process.env.OMNI_DEBUG) console.error(error);
+  const { lines, exitCode } = describeFailure(error);
+  process.stderr.write(`${lines.join('\n')}\n`);
+  process.exit(exitCode);
+};
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
 
 const code = await main(process.argv);
 await Promise.all([drained(process.stdout), drained(process.stderr)]);

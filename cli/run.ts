@@ -18,6 +18,7 @@ interface RunFlags {
   agent?: string;
   model?: string;
   detach?: boolean;
+  queue?: boolean;
 }
 
 type JobEnv = Record<string, string | { secret: string }>;
@@ -83,6 +84,7 @@ async function run(words: string[], flags: RunFlags): Promise<number> {
     ...(flags.timeout ? { timeout_seconds: flags.timeout } : {}),
     ...(flags.project ? { project: flags.project } : {}),
     ...(env ? { env } : {}),
+    ...(flags.queue ? { queue: true } : {}),
   };
   const since = Date.now();
   const job: Job = await call(
@@ -132,6 +134,7 @@ export function registerRun(program: Command, exit: (code: number) => void): voi
     )
     .option('--agent <prompt>', 'run Claude Code with this prompt instead of a command')
     .option('--model <model>', "the agent's model")
+    .option('--queue', 'wait in queued when the tenant runs its maximum of jobs (else 429)')
     .option('--detach', 'print the job id and exit without watching it')
     .argument('[command...]', 'the command and its arguments, after --')
     .addHelpText(

@@ -8,8 +8,8 @@ import { connect, createServer, type Socket } from 'node:net';
 export interface TcpProxy {
   /** http://127.0.0.1:<port> */
   url: string;
-  /** WebSocket connections opened through the proxy so far. */
-  upgrades(): number;
+  /** The request lines (`GET /v1/jobs/…/stream?… HTTP/1.1`) of the WebSocket upgrades so far. */
+  upgrades(): string[];
   /** Until `unblock`, cuts every open connection and refuses new ones, as if the API were down. */
   block(): void;
   unblock(): void;
@@ -23,7 +23,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const { hostname, port } = new URL(target);
   const open = new Set<{ client: Socket; upstream: Socket; websocket: boolean }>();
-  let upgrades = 0;
+  const upgrades: string[] = [];
   let blocked = false;
   let refused = 0;
   const server = createServer((client) => {
@@ -40,7 +40,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     client.on('data', (chunk: Buffer) => {
       if (!pair.websocket && /^upgrade:\s*websocket/im.test(chunk.toString('latin1'))) {
         pair.websocket = true;
-        upgrades += 1;
+        const text = chunk.toString('latin1');
+        const at = text.search(/^GET [^\r\n]*\r\n(?:[^\r\n]+\r\n)*upgrade:\s*websocket/im);
+        upgrades.push(text.slice(Math.max(0, at)).split('\r\n', 1)[0] ?? '');
       }
     });
     client.pipe(upstream);
@@ -60,7 +62,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const listening = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `http://127.0.0.1:${listening}`,
-    upgrades: () => upgrades,
+    upgrades: () => [...upgrades],
     block() {
       blocked = true;
       for (const pair of open) {
