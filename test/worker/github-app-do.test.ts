@@ -5,8 +5,10 @@
  * same work handed over twice creates one job; re-running the check run from GitHub's UI starts
  * the job again with a new check run on the same commit.
  */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { GitHubStorage, workKey } from '../../durable-objects/github/storage.ts';
 import { gitHubAppObjectName, type GitHubWork } from '../../worker/github/work.ts';
 import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
 import {
@@ -151,47 +153,7 @@ describe('GitHubAppDO', { timeout: 180_000 }, () => {
 
   it('creates one job when the same work is handed over twice', async () => {
     const setup = await setUp();
-    const work: GitHubWork = {
-      deliveryId: crypto.randomUUID(),
-      installationId: setup.repo.installationId,
-      tenantId: setup.tenantId,
-      projectId: await defaultProject(setup.tenantId),
-      trigger: 'command',
-      repository: {
-        owner: setup.repo.owner,
-        name: setup.repo.name,
-        id: 1,
-        cloneUrl: setup.repo.cloneUrl,
-        defaultBranch: 'main',
-        private: false,
-      },
-      sender: SENDER,
-      issueNumber: 9,
-      isPullRequest: false,
-      commentId: 9_009,
-      head: null,
-      prompt: 'Read the README.',
-      rerunOfCheckRunId: null,
-      settings: {
-        triggers: { command: true, mention: true, labels: [], pull_request_review: false },
-        agent: {},
-        open_pull_requests: true,
-      },
-      receivedAt: Date.now(),
-    };
-    await env.DB.prepare(
-      "INSERT INTO github_deliveries (delivery_id, event, action, installation_id, tenant_id, repository, sender, outcome, received_at, updated_at) VALUES (?, 'issue_comment', 'created', ?, ?, ?, ?, 'accepted', ?, ?)",
-    )
-      .bind(
-        work.deliveryId,
-        work.installationId,
-        work.tenantId,
-        setup.repo.fullName,
-        SENDER,
-        Date.now(),
-        Date.now(),
-      )
-      .run();
+    const work = await acceptedWork(setup, 9);
     const stub = env.GITHUB.getByName(gitHubAppObjectName(work.installationId));
     await stub.intake(work);
     await stub.intake(work);
@@ -208,6 +170,27 @@ describe('GitHubAppDO', { timeout: 180_000 }, () => {
       .bind(setup.tenantId)
       .first();
     expect(jobs).toEqual({ n: 1 });
+  });
+
+  it('resumes after a crash where it stopped: an answer already sent is not sent again', async () => {
+    const setup = await setUp();
+    const work = await acceptedWork(setup, 11);
+    const stub = env.GITHUB.getByName(gitHubAppObjectName(work.installationId));
+    // As if an attempt had checked the permission and sent the reaction, then died.
+    await runInDurableObject(stub, async (_instance, state) => {
+      const storage = new GitHubStorage(state.storage);
+      storage.insert(workKey(work.deliveryId), 'work', work, null, Date.now());
+      storage.saveProgress(workKey(work.deliveryId), { permission: 'ok', reaction: 'sent' }, null);
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const row = await settled(work.deliveryId);
+    expect(row.outcome, row.reason ?? '').toBe('job_created');
+    const state = await standInState(setup.repo.fullName);
+    expect(state.reactions).toEqual([]);
+    expect(state.requests.some((r) => r.path.includes('/permission'))).toBe(false);
+    expect(state.checkRuns).toHaveLength(1);
+    await waitForEnd(setup.apiKey, row.job_id ?? '');
   });
 
   it('starts the job again when its check run is re-run, with a new check run on the same commit', async () => {
@@ -261,6 +244,52 @@ describe('GitHubAppDO', { timeout: 180_000 }, () => {
     await expectNoViolations(setup.repo.fullName);
   });
 });
+
+/** A trigger as the intake hands it over, with its delivery recorded `accepted`. */
+async function acceptedWork(setup: Setup, issueNumber: number): Promise<GitHubWork> {
+  const work: GitHubWork = {
+    deliveryId: crypto.randomUUID(),
+    installationId: setup.repo.installationId,
+    tenantId: setup.tenantId,
+    projectId: await defaultProject(setup.tenantId),
+    trigger: 'command',
+    repository: {
+      owner: setup.repo.owner,
+      name: setup.repo.name,
+      id: 1,
+      cloneUrl: setup.repo.cloneUrl,
+      defaultBranch: 'main',
+      private: false,
+    },
+    sender: SENDER,
+    issueNumber,
+    isPullRequest: false,
+    commentId: 9_000 + issueNumber,
+    head: null,
+    prompt: 'Read the README.',
+    rerunOfCheckRunId: null,
+    settings: {
+      triggers: { command: true, mention: true, labels: [], pull_request_review: false },
+      agent: {},
+      open_pull_requests: true,
+    },
+    receivedAt: Date.now(),
+  };
+  await env.DB.prepare(
+    "INSERT INTO github_deliveries (delivery_id, event, action, installation_id, tenant_id, repository, sender, outcome, received_at, updated_at) VALUES (?, 'issue_comment', 'created', ?, ?, ?, ?, 'accepted', ?, ?)",
+  )
+    .bind(
+      work.deliveryId,
+      work.installationId,
+      work.tenantId,
+      setup.repo.fullName,
+      SENDER,
+      Date.now(),
+      Date.now(),
+    )
+    .run();
+  return work;
+}
 
 async function defaultProject(tenantId: string): Promise<string> {
   const row = await env.DB.prepare(
