@@ -70,6 +70,8 @@ export class StatusLine {
   private shown = false;
   private atLineStart = true;
   private frame = 0;
+  /** Set by `finish`: a late update (a cost that arrives afterwards) draws nothing. */
+  private done = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Output that arrived while a prompt was up, written once it is answered. */
   private held: [NodeJS.WriteStream, string][] | null = null;
@@ -138,6 +140,7 @@ export class StatusLine {
     if (!this.atLineStart) this.options.stream.write('\n');
     this.options.stream.write(`${this.text()}\n`);
     this.atLineStart = true;
+    this.done = true;
   }
 
   private text(): string {
@@ -154,7 +157,7 @@ export class StatusLine {
   }
 
   private draw(): void {
-    if (!this.enabled || !this.atLineStart) return;
+    if (!this.enabled || !this.atLineStart || this.done) return;
     this.frame += 1;
     const columns = this.options.stream.columns || 80;
     // Cut to the terminal's width so that the line never wraps (escape codes take no columns).

@@ -123,6 +123,13 @@ describe('the status line', () => {
     expect(err.written).toEqual([]);
     line.write(out.stream, ' line\n');
     expect(err.written.at(-1)).toMatch(/running {2}0s {2}\$0\.5000 {2}job_1$/);
+    // The final line stays; a cost that arrives after it draws nothing more.
+    line.update({ status: 'succeeded' });
+    line.finish();
+    expect(err.written.at(-1)).toMatch(/^✓ succeeded {2}0s {2}\$0\.5000 {2}job_1\n$/);
+    const count = err.written.length;
+    line.update({ costUsd: 0.75 });
+    expect(err.written).toHaveLength(count);
   });
 
   it('is not drawn at all when stderr is not a terminal', () => {
