@@ -96,7 +96,7 @@ describe('the web view', () => {
 
   it('keeps the key in the tab, shows lines as they are printed, then the final status and cost', async () => {
     const id = await createJob(
-      `echo first; printf '\\033[31mred\\033[0m <b>not bold</b>\\n'; ${waitFor('live')}; echo second`,
+      `echo first; printf '\\033[31mred\\033[0m \\033[1;38;5;208morange\\033[0m <b>not bold</b>\\n'; ${waitFor('live')}; echo second`,
     );
     const page = await openSignedIn(browser, stack.url, stack.apiKey);
     const sockets: string[] = [];
@@ -114,12 +114,17 @@ describe('the web view', () => {
     // The first lines are on the page while the job is still running.
     await page.getByText('first', { exact: true }).waitFor();
     await page.locator('.log-line .ansi-red-fg', { hasText: 'red' }).waitFor();
-    expect(await logLines(page)).toEqual(['first', 'red <b>not bold</b>']);
+    // A 256-colour bold span: styles applied without a style attribute (the CSP allows none).
+    const orange = page.locator('.log-line span', { hasText: 'orange' });
+    expect(
+      await orange.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).fontWeight]),
+    ).toEqual(['rgb(255, 135, 0)', '700']);
+    expect(await logLines(page)).toEqual(['first', 'red orange <b>not bold</b>']);
     expect(await page.locator('[data-testid=status]').getAttribute('data-status')).toBe('running');
     await open('live');
     await page.getByText('second', { exact: true }).waitFor();
     await status(page, 'succeeded');
-    expect(await logLines(page)).toEqual(['first', 'red <b>not bold</b>', 'second']);
+    expect(await logLines(page)).toEqual(['first', 'red orange <b>not bold</b>', 'second']);
 
     // The timeline reached its end, and the cost is the job's.
     const steps = page.locator('[data-testid=timeline] [data-step]');

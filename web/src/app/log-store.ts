@@ -98,13 +98,6 @@ export class LogStore {
     this.version++;
   }
 
-  /** Roughly how many bytes the store holds: its text (UTF-16) and its line words. */
-  approximateBytes(): number {
-    let chars = this.open.length;
-    for (const t of this.text) chars += t.length;
-    return chars * 2 + this.meta.byteLength;
-  }
-
   private push(line: string, state: number, stderr: boolean): void {
     const i = this.text.length;
     if (i === this.meta.length) {
