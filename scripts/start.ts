@@ -44,6 +44,7 @@ const agentBody = JSON.stringify({
 console.log(`
 Omni is running at ${stack.url}
   API docs:        ${stack.url}/docs
+  Web view:        ${stack.url}/app/ (sign in with the key below)
   API key (dev):   ${stack.apiKey}
   local-daytona:   ${stack.daytona.apiUrl}
   Written to:      ${devFile}
