@@ -633,6 +633,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/webhooks/github': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The GitHub App's webhook (called by GitHub)
+     * @description Signed by GitHub with the webhook secret; no API key. Each X-GitHub-Delivery is handled once (docs/github.md).
+     */
+    post: operations['receiveGitHubWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1590,6 +1610,18 @@ export interface components {
       received_at: string;
       /** Format: date-time */
       updated_at: string;
+    };
+    GitHubDeliveryAnswer: {
+      /** @description X-GitHub-Delivery, as received. */
+      delivery_id: string;
+      /**
+       * @description accepted: handed to the installation (202); ignored: nothing to do, see reason; duplicate: this delivery was already handled.
+       * @enum {string}
+       */
+      outcome: 'accepted' | 'ignored' | 'duplicate';
+      reason?: string | null;
+      /** @enum {string} */
+      trigger?: 'command' | 'mention' | 'label' | 'pull_request' | 'rerequest';
     };
   };
   responses: never;
@@ -4074,6 +4106,90 @@ export interface operations {
         headers: {
           /** @description RFC 6750 §3.1: `Bearer realm="omni", error="insufficient_scope"` and an `error_description`. */
           'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  receiveGitHubWebhook: {
+    parameters: {
+      query?: never;
+      header: {
+        'x-hub-signature-256': string;
+        'x-github-event': string;
+        'x-github-delivery': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Ignored, or already handled */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GitHubDeliveryAnswer'];
+        };
+      };
+      /** @description Accepted: handed to the installation */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GitHubDeliveryAnswer'];
+        };
+      };
+      /** @description A header is missing, or the payload is not what its event sends */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description X-Hub-Signature-256 is missing or does not match */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No webhook secret is set, or the delivery could not be taken on now */
+      503: {
+        headers: {
           [name: string]: unknown;
         };
         content: {

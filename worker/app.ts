@@ -76,6 +76,11 @@ const OPENAPI_CONFIG: Parameters<OpenAPIHono['getOpenAPI31Document']>[0] = {
     { name: 'Audit', description: 'Who did what, when, from where.' },
     { name: 'Tenant', description: 'Export and delete everything stored about the tenant.' },
     { name: 'Metrics', description: 'Prometheus metrics, for operators (a separate token).' },
+    {
+      name: 'GitHub',
+      description:
+        "The GitHub App: installations mapped to projects, and its webhook's deliveries.",
+    },
   ],
 };
 

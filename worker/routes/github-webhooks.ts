@@ -17,13 +17,17 @@
  * If the hand-over fails, the delivery is recorded `failed` and answered 503: nothing was started,
  * and a redelivery from GitHub (the App's "Advanced" page, or its API) is handled in full.
  */
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { verify } from '@octokit/webhooks-methods';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { claimDelivery, findInstallation, setDeliveryOutcome } from '../db/github.ts';
 import { findProject } from '../db/projects.ts';
-import type { GitHubDeliveryRow, GitHubInstallationRow } from '../db/schema.ts';
+import {
+  githubTriggers,
+  type GitHubDeliveryRow,
+  type GitHubInstallationRow,
+} from '../db/schema.ts';
 import { ApiError, type FieldError } from '../errors.ts';
 import { loadGitHubAppIdentity, webhookSecrets } from '../github/config.ts';
 import { isGitHubEvent, parsePayload, readEnvelope, type Envelope } from '../github/payloads.ts';
@@ -35,6 +39,7 @@ import {
 } from '../github/triggers.ts';
 import { gitHubAppObjectName } from '../github/work.ts';
 import { errorFields, log } from '../lib/log.ts';
+import { problem } from '../schemas/responses.ts';
 import type { AppEnv } from '../types.ts';
 
 /** Where GitHub delivers; outside /v1, so API-key authentication does not apply. */
@@ -250,3 +255,60 @@ githubWebhookRoutes.post(
     return c.json({ delivery_id: deliveryId, outcome, trigger: work.trigger }, 202);
   },
 );
+
+/**
+ * The OpenAPI description of the route above (registered beside it, not through `openapi()`:
+ * the handler reads the raw bytes for the signature before it parses them).
+ */
+const GitHubDeliveryAnswerSchema = z
+  .object({
+    delivery_id: z.string().openapi({ description: 'X-GitHub-Delivery, as received.' }),
+    outcome: z.enum(['accepted', 'ignored', 'duplicate']).openapi({
+      description:
+        'accepted: handed to the installation (202); ignored: nothing to do, see reason; duplicate: this delivery was already handled.',
+    }),
+    reason: z.string().nullable().optional(),
+    trigger: z.enum(githubTriggers).optional(),
+  })
+  .openapi('GitHubDeliveryAnswer');
+
+githubWebhookRoutes.openAPIRegistry.registerPath({
+  method: 'post',
+  path: '/',
+  operationId: 'receiveGitHubWebhook',
+  tags: ['GitHub'],
+  summary: "The GitHub App's webhook (called by GitHub)",
+  description:
+    'Signed by GitHub with the webhook secret; no API key. Each X-GitHub-Delivery is handled once (docs/github.md).',
+  security: [],
+  request: {
+    headers: z.object({
+      'x-hub-signature-256': z.string().openapi({ example: `sha256=${'0'.repeat(64)}` }),
+      'x-github-event': z.string().openapi({ example: 'issue_comment' }),
+      'x-github-delivery': z.string().openapi({ example: '72d3162e-cc78-11e3-81ab-4c9367dc0958' }),
+    }),
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z.looseObject({}).openapi({ description: "A GitHub webhook event's payload." }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'Ignored, or already handled',
+      content: { 'application/json': { schema: GitHubDeliveryAnswerSchema } },
+    },
+    202: {
+      description: 'Accepted: handed to the installation',
+      content: { 'application/json': { schema: GitHubDeliveryAnswerSchema } },
+    },
+    400: problem('A header is missing, or the payload is not what its event sends'),
+    401: problem('X-Hub-Signature-256 is missing or does not match'),
+    413: problem('Body too large'),
+    429: problem('Too many requests from this address'),
+    503: problem('No webhook secret is set, or the delivery could not be taken on now'),
+  },
+});
