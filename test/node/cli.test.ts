@@ -237,6 +237,22 @@ describe('omni against wrangler dev', () => {
     expect(new Set(jobs.map((j) => j.status))).toEqual(new Set(['failed']));
   });
 
+  it("reports this month's usage, with the jobs run so far in its total", async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    const json = await omniDone(['usage', '--json']);
+    expect(json.code).toBe(0);
+    const report = z
+      .object({ from: z.string(), to: z.string(), totals: z.object({ jobs: z.number() }) })
+      .parse(JSON.parse(json.stdout));
+    expect(report.from).toBe(`${month}-01`);
+    expect(report.totals.jobs).toBeGreaterThan(0);
+    const text = await omniDone(['usage', '--group-by', 'project']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^total +${report.totals.jobs} +\\$`, 'm'));
+    const bad = await omniDone(['usage', '--month', '2026-13']);
+    expect(bad).toMatchObject({ code: 1, stderr: 'omni: --month 2026-13: expected YYYY-MM\n' });
+  });
+
   it('cancels a job; canceling it again prints the detail and the request id', async () => {
     const created = await omniDone(['run', '--detach', '--repo', repo.url, '--', 'sleep 600']);
     expect(created.code).toBe(0);
