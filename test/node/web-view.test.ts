@@ -285,6 +285,27 @@ describe('the web view', () => {
     await page.context().close();
   });
 
+  it('stays where the reader scrolled while new lines arrive, until told to follow again', async () => {
+    const id = await createJob(`seq 1 300; ${waitFor('more')}; seq 301 600; ${waitFor('end')}`);
+    const page = await jobPage(id);
+    const log = page.locator('[data-testid=log]');
+    await page.locator('.log-line', { hasText: /^300$/ }).waitFor();
+    await log.evaluate((el) => el.scrollTo({ top: 0 }));
+    await page.locator('.log-line', { hasText: /^1$/ }).waitFor();
+    await open('more');
+    await expect.poll(() => log.getAttribute('data-lines')).toBe('600');
+    // Still at the top: the new lines did not pull the view down.
+    expect(await log.evaluate((el) => el.scrollTop)).toBe(0);
+    expect(await page.locator('.log-line', { hasText: /^1$/ }).count()).toBe(1);
+    expect(await page.locator('.log-line', { hasText: /^600$/ }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Follow the end' }).click();
+    await page.locator('.log-line', { hasText: /^600$/ }).waitFor();
+    expect(await page.getByRole('button', { name: 'Follow the end' }).isHidden()).toBe(true);
+    await open('end');
+    await status(page, 'succeeded');
+    await page.context().close();
+  });
+
   it('keeps a log of 100k lines usable: only the lines in view are in the page', async () => {
     const id = await createJob('seq 1 100000');
     const page = await jobPage(id);
