@@ -5,10 +5,12 @@
  * takes its own words for a trigger, and stays under GitHub's 65536 characters.
  */
 import { isFinalStatus } from '../../worker/domain/jobs.ts';
+import { OMNI_MARKER } from '../../worker/github/triggers.ts';
 import type { GitHubJobUpdate } from '../../worker/github/work.ts';
 
-/** Marks every comment Omni writes (an HTML comment: invisible once rendered). */
-export const OMNI_MARKER = '<!-- omni -->';
+/** Marks every comment Omni writes (an HTML comment: invisible once rendered); the intake ignores it. */
+export { OMNI_MARKER };
+
 /** The check run's name, in the pull request's checks list. */
 export const CHECK_RUN_NAME = 'Omni';
 /** GitHub refuses comment bodies over 65536 characters; this leaves room for the frame. */

@@ -1,7 +1,7 @@
 /**
  * GitHubAppDO's guarantees, through deliveries at `POST /webhooks/github` and the GitHub
- * stand-in: a job that cannot be created (no ANTHROPIC_API_KEY) is answered with a comment saying
- * what to set; GitHub failing for a while (5xx) delays the answers but sends none twice; the
+ * stand-in: a job that cannot be created (no ANTHROPIC_API_KEY, the budget reached) is answered
+ * with a comment saying what to set; after a crash it resumes without repeating what it sent; GitHub failing for a while (5xx) delays the answers but sends none twice; the
  * same work handed over twice creates one job; re-running the check run from GitHub's UI starts
  * the job again with a new check run on the same commit.
  */
@@ -26,7 +26,7 @@ import {
   mapInstallation,
   merged,
 } from './github-webhook-helpers.ts';
-import { newTenant, waitForEnd } from './helpers.ts';
+import { api, createJob, newTenant, waitForEnd } from './helpers.ts';
 import { send } from './identity-helpers.ts';
 
 const SENDER = 'octo-maintainer';
@@ -110,6 +110,32 @@ describe('GitHubAppDO', { timeout: 180_000 }, () => {
     expect(refusal[0]?.body).toContain('PUT /v1/secrets/ANTHROPIC_API_KEY');
     expect(state.checkRuns).toEqual([]);
     await expectNoViolations(setup.repo.fullName);
+  });
+
+  it('answers a trigger over the tenant budget with a comment naming the budget to raise', async () => {
+    const setup = await setUp();
+    const budget = await api('/v1/budgets/tenant', setup.apiKey, {
+      method: 'PUT',
+      body: JSON.stringify({ monthly_budget_usd: 0.01 }),
+    });
+    expect(budget.status, await budget.text()).toBe(200);
+    // A running job's reservation reaches the budget.
+    const blocker = await createJob(setup.apiKey, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      command: 'sleep 30',
+      timeout_seconds: 30,
+    });
+    const row = await settled(await comment(setup, '/omni fix the build'));
+    expect(row).toMatchObject({ outcome: 'failed', job_id: null });
+    expect(row.reason).toContain("tenant's monthly budget is reached");
+    const state = await eventually(
+      () => standInState(setup.repo.fullName),
+      (s) => ownComments(s).length > 0,
+    );
+    expect(ownComments(state)[0]?.body).toContain('PUT /v1/budgets/tenant');
+    expect(state.checkRuns).toEqual([]);
+    await api(`/v1/jobs/${blocker.id}/cancel`, setup.apiKey, { method: 'POST' });
+    await waitForEnd(setup.apiKey, blocker.id);
   });
 
   it('sends each answer once while GitHub fails for a while', async () => {

@@ -61,7 +61,8 @@ export interface GitHubJobRequest {
 export function refusalReason(error: ApiError): string {
   switch (error.code) {
     case 'payment_required':
-      return `${error.message} Raise the budget (PUT /v1/budgets, or the project's monthly budget) or wait for the next month, then ask again.`;
+      // The message names the budget, its limit and spend, and where to raise it.
+      return `${error.message} Then ask again.`;
     default:
       return error.message;
   }
