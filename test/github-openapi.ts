@@ -35,6 +35,11 @@ export interface Operation {
   parameters: JsonObject[];
   body: JsonObject | null;
   bodyRequired: boolean;
+  /**
+   * JSON answer schemas by status code, kept only for the operations the stand-in carries out
+   * ({@link prepareOperations}): the rest of the document's answers are dropped.
+   */
+  responses: Map<string, JsonObject> | null;
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head'];
@@ -65,6 +70,24 @@ function compileTemplate(template: string, parameters: JsonObject[]) {
   return { pattern: new RegExp(`^${source}$`), names, literal };
 }
 
+function responsesOf(op: JsonObject): Map<string, JsonObject> {
+  const out = new Map<string, JsonObject>();
+  const responses = isObject(op['responses']) ? op['responses'] : {};
+  for (const [status, response] of Object.entries(responses)) {
+    const content =
+      isObject(response) && isObject(response['content']) ? response['content'] : null;
+    const json =
+      content !== null && isObject(content['application/json'])
+        ? content['application/json']
+        : null;
+    if (json !== null && isObject(json['schema'])) out.set(status, json['schema']);
+  }
+  return out;
+}
+
+/** Operations (`METHOD /template`) whose answer schemas are kept. */
+let answersKeptFor = new Set<string>();
+
 function loadOperations(): Map<string, Operation[]> {
   const require = createRequire(import.meta.url);
   const file = require.resolve('@octokit/openapi/generated/api.github.com.deref.json');
@@ -93,6 +116,9 @@ function loadOperations(): Map<string, Operation[]> {
         parameters,
         body,
         bodyRequired: requestBody !== null && requestBody['required'] === true,
+        responses: answersKeptFor.has(`${method.toUpperCase()} ${template}`)
+          ? responsesOf(op)
+          : null,
       };
       const list = byMethod.get(operation.method) ?? [];
       list.push(operation);
@@ -102,12 +128,12 @@ function loadOperations(): Map<string, Operation[]> {
   return byMethod;
 }
 
-let operations: Map<string, Operation[]> | null = null;
+let loaded: Map<string, Operation[]> | null = null;
 
 /** The operations of the description by HTTP method (read on first call). */
 export function githubOperations(): Map<string, Operation[]> {
-  operations ??= loadOperations();
-  return operations;
+  loaded ??= loadOperations();
+  return loaded;
 }
 
 /** The documented operation a request path is, with its path parameters; null if there is none. */
@@ -146,7 +172,7 @@ function closeObjects(schema: Json, inComposition = false): Json {
   ) {
     copy['additionalProperties'] = false;
   }
-  return copy;
+  return nullableEnum(copy);
 }
 
 function newAjv(coerceTypes: boolean): Ajv {
@@ -201,6 +227,11 @@ function validatorsOf(operation: Operation) {
  * @throws Error naming an operation the description does not have.
  */
 export function prepareOperations(operations: string[]): void {
+  if (operations.some((key) => !answersKeptFor.has(key))) {
+    answersKeptFor = new Set([...answersKeptFor, ...operations]);
+    // Read again so that these operations keep their answer schemas.
+    loaded = null;
+  }
   for (const key of operations) {
     const [method = '', template = ''] = key.split(' ');
     const operation = githubOperations()
@@ -209,6 +240,53 @@ export function prepareOperations(operations: string[]): void {
     if (operation === undefined) throw new Error(`GitHub's description has no operation ${key}`);
     validatorsOf(operation);
   }
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` next to an `enum` allows null, though the enum does not list it
+ * (GitHub's description relies on that, e.g. a check run's `conclusion`); ajv wants it listed.
+ */
+function nullableEnum(schema: JsonObject): JsonObject {
+  const values = schema['enum'];
+  if (schema['nullable'] !== true || !Array.isArray(values) || values.includes(null)) return schema;
+  return { ...schema, enum: [...values, null] };
+}
+
+/** A copy of an answer schema without `required`: the stand-in's answers are partial on purpose. */
+function optionalFields(schema: Json): Json {
+  if (Array.isArray(schema)) return schema.map(optionalFields);
+  if (!isObject(schema)) return schema;
+  const copy: JsonObject = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'required' && Array.isArray(value)) continue;
+    // Without `required` several branches of a oneOf may match a partial object.
+    copy[key === 'oneOf' ? 'anyOf' : key] = DATA_KEYWORDS.has(key) ? value : optionalFields(value);
+  }
+  return nullableEnum(copy);
+}
+
+const answerValidators = new Map<string, ValidateFunction>();
+
+/**
+ * What is wrong with an answer the stand-in gives for `operation`: a field whose type or value
+ * the description's answer schema for `status` does not allow, or a status it does not list
+ * (fields may be missing: the stand-in answers only those Omni reads, and a few more).
+ */
+export function answerProblems(operation: Operation, status: number, body: unknown): string[] {
+  if (operation.responses === null || status >= 400) return [];
+  const schema = operation.responses.get(String(status));
+  if (schema === undefined) {
+    return operation.responses.size === 0 ? [] : [`answer status ${status} is not documented`];
+  }
+  const key = `${operation.method} ${operation.template} ${status}`;
+  let validate = answerValidators.get(key);
+  if (validate === undefined) {
+    const optional = optionalFields(schema);
+    if (!isObject(optional)) return [];
+    validate = exact.compile(optional);
+    answerValidators.set(key, validate);
+  }
+  return validate(body) ? [] : describeErrors('answer', validate);
 }
 
 function describeErrors(where: string, validate: ValidateFunction): string[] {

@@ -130,6 +130,8 @@ export class StandInState {
   requests: RecordedRequest[] = [];
   violations: Violation[] = [];
   authFailures: AuthFailure[] = [];
+  /** Answers of the stand-in itself that break the description's answer schemas (its own bugs). */
+  answerProblems: Violation[] = [];
   faults: Fault[] = [];
   tokenLifetimeSeconds = 3600;
   /** Lifetimes of one installation's tokens, over tokenLifetimeSeconds (tests of the cache). */
@@ -150,6 +152,7 @@ export class StandInState {
     this.requests = [];
     this.violations = [];
     this.authFailures = [];
+    this.answerProblems = [];
     this.faults = [];
     this.tokenLifetimeSeconds = 3600;
     this.installationTokenLifetimes.clear();

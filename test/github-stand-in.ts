@@ -11,6 +11,9 @@
  * iss = App ID, at most ten minutes long); every other path needs an installation token issued
  * here, not expired, whose repositories include the one in the path (else 404, as GitHub answers).
  * Refusals are recorded as auth failures (kept apart from violations: tests provoke them).
+ * The stand-in's own answers are checked against the documented answer schemas too (fields may
+ * be missing, but those present have the documented types); a mismatch is an answer problem, a
+ * bug of the stand-in that its own tests (test/node/github-stand-in.test.ts) look for.
  *
  * State (test/github-stand-in-state.ts): repositories are bare git repositories under one
  * directory, served by test/git-http-server.ts; refs and commits are read from them with git.
@@ -37,7 +40,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import { z } from 'zod';
-import { findOperation, prepareOperations, requestProblems } from './github-openapi.ts';
+import {
+  answerProblems,
+  findOperation,
+  prepareOperations,
+  requestProblems,
+} from './github-openapi.ts';
 import { repositoryJson, routes, type Site } from './github-stand-in-routes.ts';
 import {
   createBareRepository,
@@ -211,6 +219,7 @@ export async function startGitHubStandIn(options: { seed: string }): Promise<Git
         requests: mine(state.requests),
         violations: mine(state.violations),
         authFailures: mine(state.authFailures),
+        answerProblems: mine(state.answerProblems),
         checkRuns: mine(state.checkRuns),
         reactions: mine(state.reactions),
         comments: mine(state.comments),
@@ -373,7 +382,19 @@ export async function startGitHubStandIn(options: { seed: string }): Promise<Git
       { params, query: url.searchParams, body: isObject(body) ? body : {}, repo, token },
       site,
     );
-    answer(result.status, result.body);
+    const sent: unknown =
+      result.body === undefined ? undefined : JSON.parse(JSON.stringify(result.body));
+    const wrong = answerProblems(found.operation, result.status, sent);
+    if (wrong.length > 0) {
+      state.answerProblems.push({
+        method,
+        path: url.pathname,
+        operation,
+        repository: repoName,
+        problems: wrong,
+      });
+    }
+    answer(result.status, sent);
   };
 
   const server = createServer((req, res) => {

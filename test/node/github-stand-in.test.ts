@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { generateKeyPairSync } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,9 @@ afterAll(async () => {
 });
 
 beforeEach(() => gh.state.reset());
+
+// Whatever a test made the stand-in answer has the documented answer types.
+afterEach(() => expect(gh.state.answerProblems).toEqual([]));
 
 async function jwt(
   pem = gh.privateKeyPkcs8Pem,

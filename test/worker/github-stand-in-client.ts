@@ -118,6 +118,13 @@ const stateSchema = z.object({
     }),
   ),
   authFailures: z.array(z.object({ method: z.string(), path: z.string(), reason: z.string() })),
+  answerProblems: z.array(
+    z.object({
+      method: z.string(),
+      operation: z.string().nullable(),
+      problems: z.array(z.string()),
+    }),
+  ),
   checkRuns: z.array(
     z.looseObject({
       id: z.number(),
@@ -170,7 +177,12 @@ export async function standInState(repository: string | null): Promise<StandInSt
   return stateSchema.parse(await res.json());
 }
 
-/** Asserts that every request about `repository` had the shape GitHub's description gives. */
+/**
+ * Asserts that every request about `repository` had the shape GitHub's description gives, and
+ * that the stand-in's answers to them had the documented types.
+ */
 export async function expectNoViolations(repository: string): Promise<void> {
-  expect((await standInState(repository)).violations).toEqual([]);
+  const state = await standInState(repository);
+  expect(state.violations).toEqual([]);
+  expect(state.answerProblems).toEqual([]);
 }
