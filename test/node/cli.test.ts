@@ -361,6 +361,17 @@ describe('omni against wrangler dev', () => {
     expect(run.stdout).toMatch(/✗ \x1b\[31mfailed\x1b\[0m {2}\d+s {2}\$\d+\.\d{4}/);
   });
 
+  it('colours a terminal unless NO_COLOR is set', async () => {
+    expect((await omniDone(['run', '--repo', repo.url, '--', 'true'])).code).toBe(0);
+    const coloured = omniInTerminal(['jobs', '--status', 'succeeded']);
+    expect(await coloured.exited).toBe(0);
+    expect(coloured.stdout).toContain('\x1b[32msucceeded\x1b[0m');
+    const plain = omniInTerminal(['jobs', '--status', 'succeeded'], { NO_COLOR: '1' });
+    expect(await plain.exited).toBe(0);
+    expect(plain.stdout).toMatch(/^job_[0-9a-f]{32} +succeeded /m);
+    expect(plain.stdout).not.toMatch(ESCAPE);
+  });
+
   it('asks on Ctrl-C in a terminal, and cancels the job when told to', async () => {
     const run = omniInTerminal(['run', '--repo', repo.url, '--', 'echo started; sleep 600']);
     await run.waitFor('started');
