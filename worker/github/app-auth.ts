@@ -6,7 +6,13 @@
  */
 import { SignJWT } from 'jose';
 import { z } from 'zod';
-import { githubRequest, parseAnswer, send } from './client.ts';
+import {
+  GITHUB_CALL_TIMEOUT_MS,
+  GitHubApiError,
+  githubRequest,
+  parseAnswer,
+  send,
+} from './client.ts';
 import { loadGitHubConfig, type GitHubConfig } from './config.ts';
 import { pkcs8Der } from './private-key.ts';
 
@@ -58,6 +64,8 @@ export function tokenIsFresh(expiresAt: number, now: number): boolean {
   return now < expiresAt - TOKEN_REFRESH_MARGIN_MS;
 }
 
+const TOKEN_ROUTE = 'POST /app/installations/{installation_id}/access_tokens';
+
 const cached = new Map<string, InstallationToken>();
 const inFlight = new Map<string, Promise<InstallationToken>>();
 
@@ -81,7 +89,7 @@ async function requestToken(
   name: string,
 ): Promise<InstallationToken> {
   const jwt = await appJwt(config);
-  const route = 'POST /app/installations/{installation_id}/access_tokens';
+  const route = TOKEN_ROUTE;
   const answer = await send(route, () =>
     githubRequest(config, { jwt })(route, {
       installation_id: installationId,
@@ -109,23 +117,42 @@ export async function installationToken(
   const hit = cached.get(key);
   if (hit !== undefined && tokenIsFresh(hit.expiresAt, Date.now())) return hit;
   cached.delete(key);
-  // Callers in other requests may await this promise too: it settles to plain data only.
-  let pending = inFlight.get(key);
-  if (pending === undefined) {
-    pending = requestToken(config, installationId, name).then(
-      (token) => {
-        inFlight.delete(key);
-        if (tokenIsFresh(token.expiresAt, Date.now())) cached.set(key, token);
-        return token;
-      },
-      (error: unknown) => {
-        inFlight.delete(key);
-        throw error;
-      },
-    );
-    inFlight.set(key, pending);
-  }
+  const joined = inFlight.get(key);
+  if (joined !== undefined) return joinWithin(joined, JOIN_TIMEOUT_MS);
+  const pending = requestToken(config, installationId, name).then(
+    (token) => {
+      inFlight.delete(key);
+      if (tokenIsFresh(token.expiresAt, Date.now())) cached.set(key, token);
+      return token;
+    },
+    (error: unknown) => {
+      inFlight.delete(key);
+      throw error;
+    },
+  );
+  inFlight.set(key, pending);
   return pending;
+}
+
+/** How long a caller waits for a request another caller started: a little past its deadline. */
+const JOIN_TIMEOUT_MS = GITHUB_CALL_TIMEOUT_MS + 5_000;
+
+/**
+ * Waits for a token request that another caller, maybe in another request, started. The promise
+ * settles to plain data, so sharing it is safe; but if that other request is cancelled, workerd
+ * may drop its I/O and leave the promise unsettled, so this caller gives up after `ms` with a
+ * transient error (tried again, it makes a request of its own once the entry is gone).
+ */
+function joinWithin(shared: Promise<InstallationToken>, ms: number): Promise<InstallationToken> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new GitHubApiError(TOKEN_ROUTE, 0, true, 'a shared token request did not settle')),
+      ms,
+    );
+  });
+  return Promise.race([shared, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Drops a cached token GitHub no longer accepts (a 401), so the next call asks for a new one. */
