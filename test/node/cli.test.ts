@@ -211,6 +211,17 @@ describe('omni against wrangler dev', () => {
     expect(run.stderr).toMatch(/^› Bash .*cat README\.md/m);
   });
 
+  it('ends with a reason and its own exit code when the job fails before its command, or times out', async () => {
+    const clone = await omniDone(['run', '--repo', `${repo.url}-missing`, '--', 'true']);
+    expect(clone.code).toBe(125);
+    expect(clone.stdout).toBe('');
+    expect(clone.stderr).toMatch(/^omni: job job_[0-9a-f]{32} failed: .+ \(clone_failed\)\n$/);
+
+    const slow = await omniDone(['run', '--repo', repo.url, '--timeout', '2', '--', 'sleep 60']);
+    expect(slow.code).toBe(124);
+    expect(slow.stderr).toMatch(/^omni: job job_[0-9a-f]{32} timed out/);
+  });
+
   it('writes no escape codes when the output is not a terminal', async () => {
     const run = await omniDone(['run', '--repo', repo.url, '--', './count.sh', '2', '0.1']);
     expect(run.code).toBe(0);
