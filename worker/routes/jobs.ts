@@ -313,6 +313,8 @@ const streamJob = createRoute({
     404: problem('No such job'),
     426: problem('Not a WebSocket upgrade', upgradeHeader),
     429: problem('The job has JOB_MAX_WATCHERS watchers already'),
+    // A WebSocket handshake succeeds with 101 only: no 2XX. Every other answer is a problem.
+    default: problem('Another error, e.g. 400 for an invalid `after`'),
   },
 });
 
