@@ -117,6 +117,8 @@ interface Outcome<Data> {
 /**
  * The data of a call, or an `OmniApiError` thrown for an error answer:
  * `const job = await unwrap(omni.GET('/v1/jobs/{id}', { params: { path: { id } } }))`.
+ * Every answer that is not 2xx throws, a 304 to `If-None-Match` included (status 304): a
+ * client that revalidates reads `response.status` of the call itself instead.
  */
 export async function unwrap<Data>(call: Promise<Outcome<Data>> | Outcome<Data>): Promise<Data> {
   const { data, error, response } = await call;
