@@ -396,13 +396,32 @@ describe('deliveries are handled once', () => {
     const body = comment('/omni fix it once');
     const first = await deliver('issue_comment', body);
     expect(first.res.status).toBe(202);
+    // The installation's GitHubAppDO took it on and created the job.
+    await env.DB.prepare(
+      "UPDATE github_deliveries SET outcome = 'job_created', job_id = 'job_1' WHERE delivery_id = ?",
+    )
+      .bind(first.deliveryId)
+      .run();
     const again = await deliver('issue_comment', body, { deliveryId: first.deliveryId });
     expect(await answer(again.res)).toEqual({
       status: 200,
       body: { delivery_id: first.deliveryId, outcome: 'duplicate' },
     });
     expect(handed).toHaveLength(1);
-    expect((await deliveryRow(first.deliveryId))?.outcome).toBe('accepted');
+    expect((await deliveryRow(first.deliveryId))?.outcome).toBe('job_created');
+  });
+
+  it('a redelivery of one still accepted is handed over again, in case the first never arrived', async () => {
+    const body = comment('/omni fix it even after a crash');
+    const first = await deliver('issue_comment', body);
+    expect(first.res.status).toBe(202);
+    const again = await deliver('issue_comment', body, { deliveryId: first.deliveryId });
+    expect(await answer(again.res)).toEqual({
+      status: 200,
+      body: { delivery_id: first.deliveryId, outcome: 'duplicate' },
+    });
+    // GitHubAppDO.intake takes each delivery once (github-app-do tests); here it is the recorder.
+    expect(handed.map((w) => w.deliveryId)).toEqual([first.deliveryId, first.deliveryId]);
   });
 
   it('a hand-over that fails is 503 and recorded failed; its redelivery is handled', async () => {
@@ -425,7 +444,8 @@ describe('deliveries are handled once', () => {
     });
     const third = await deliver('issue_comment', body, { deliveryId: first.deliveryId });
     expect((await answer(third.res)).body.outcome).toBe('duplicate');
-    expect(handed).toHaveLength(1);
+    // Still `accepted` (the recorder creates no job): handed over again, taken once by the DO.
+    expect(handed.map((w) => w.deliveryId)).toEqual([first.deliveryId, first.deliveryId]);
   });
 });
 

@@ -222,7 +222,11 @@ githubWebhookRoutes.post(
     const outcome = decision.kind === 'work' ? 'accepted' : 'ignored';
     const row = deliveryRow({ deliveryId, event, tenantId, outcome, reason }, envelope, now);
     const claim = await claimDelivery(c.env.DB, row);
-    if (claim.kind === 'duplicate') {
+    // A delivery still `accepted` may never have reached its GitHubAppDO (the Worker stopped
+    // between the row and the hand-over): hand it over again. The DO takes each delivery once,
+    // so this starts nothing twice; every other outcome is final.
+    const handOverAgain = claim.kind === 'duplicate' && claim.outcome === 'accepted';
+    if (claim.kind === 'duplicate' && !(handOverAgain && decision.kind === 'work')) {
       log('info', 'github delivery repeated', { ...fields, outcome: claim.outcome });
       return c.json({ delivery_id: deliveryId, outcome: 'duplicate' as const }, 200);
     }
@@ -233,6 +237,10 @@ githubWebhookRoutes.post(
     const { work } = decision;
     try {
       await c.env.GITHUB.getByName(gitHubAppObjectName(work.installationId)).intake(work);
+      if (handOverAgain) {
+        log('info', 'github delivery repeated; handed over again', fields);
+        return c.json({ delivery_id: deliveryId, outcome: 'duplicate' as const }, 200);
+      }
     } catch (error) {
       const why = 'could not be handed to its GitHubAppDO; redeliver it from GitHub';
       await setDeliveryOutcome(c.env.DB, deliveryId, 'failed', why);
