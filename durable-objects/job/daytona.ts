@@ -216,14 +216,15 @@ export async function cloneRepository(
 ): Promise<void> {
   // The token is in the command's environment alone, never its text (github.ts).
   const env = token === null ? CLONE_ENV : { ...CLONE_ENV, [GIT_TOKEN_VAR]: token };
+  const clone = { ...spec, authenticated: token !== null };
   const response = await sandbox.process.executeCommand(
-    cloneCommand({ ...spec, authenticated: token !== null }),
+    cloneCommand(clone),
     undefined,
     env,
     timeoutSeconds,
   );
   if (response.exitCode !== 0) {
-    const failure = cloneFailure(response.exitCode, response.result, spec);
+    const failure = cloneFailure(response.exitCode, response.result, clone);
     if (token === null) throw failure;
     throw new CloneFailed(maskTokens(failure.message, [token]), failure.transient);
   }

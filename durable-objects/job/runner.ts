@@ -9,7 +9,7 @@ import { DaytonaNotFoundError, type Daytona, type Sandbox } from '@daytonaio/sdk
 import { loadConfig, type Config } from '../../worker/config.ts';
 import { errorFields, log } from '../../worker/lib/log.ts';
 import { loadSecretsKeys } from '../../worker/lib/secrets-crypto.ts';
-import { installationToken } from '../../worker/github/app-auth.ts';
+import { forgetInstallationToken, installationToken } from '../../worker/github/app-auth.ts';
 import { GitHubApiError } from '../../worker/github/client.ts';
 import type { GitHubJobLink, GitHubPush } from '../../worker/github/work.ts';
 import { CallScope, JobStopped } from './calls.ts';
@@ -43,6 +43,7 @@ import {
 import { agentStop, commandEnv } from './agents/job-output.ts';
 import { openSealedEnv, resolveEnv, SecretMissingError } from './env.ts';
 import { LogFollower, type FollowResult } from './follower.ts';
+import { CloneFailed } from './clone.ts';
 import { GitHubStepFailed, maskTokens, MAX_PUSH_ERROR_CHARS } from './git-lines.ts';
 import { commitMessage, pushPending } from './github.ts';
 import type { JobRecord } from './record.ts';
@@ -225,9 +226,11 @@ export class JobRunner {
             : await scope.run('Getting a GitHub token', budget(), () => this.gitToken(link));
         // Daytona ends git within the same budget the call is bounded by.
         const cloneMs = budget();
-        await scope.run('Cloning the repository', cloneMs, () =>
-          cloneRepository(sandbox, spec, Math.max(1, Math.floor(cloneMs / 1000)), token),
-        );
+        await scope
+          .run('Cloning the repository', cloneMs, () =>
+            cloneRepository(sandbox, spec, Math.max(1, Math.floor(cloneMs / 1000)), token),
+          )
+          .catch((error: unknown) => this.forgetRefusedToken(link, error));
         const next = await record.transition({ status: 'running', runningAt: Date.now() });
         return next ? 'continue' : 'wait';
       }
@@ -491,9 +494,11 @@ export class JobRunner {
       message: commitMessage(state),
       development: config.environment === 'development',
     };
-    const outcome = await scope.run('Pushing the changes', PUSH_SECONDS * 1000 + callMs, () =>
-      pushChanges(sandbox, spec, token, PUSH_SECONDS),
-    );
+    const outcome = await scope
+      .run('Pushing the changes', PUSH_SECONDS * 1000 + callMs, () =>
+        pushChanges(sandbox, spec, token, PUSH_SECONDS),
+      )
+      .catch((error: unknown) => this.forgetRefusedToken(link, error));
     if (!outcome.pushed) return null;
     log('info', "pushed the job's changes", {
       job_id: state.id,
@@ -524,6 +529,23 @@ export class JobRunner {
       this.record.maskAlso([token]);
     }
     return token;
+  }
+
+  /**
+   * Rethrows `error`, a failed clone or push; if it failed for good, the isolate's cached token
+   * is dropped first: it may be one GitHub revoked, which the next job must not get again.
+   */
+  private forgetRefusedToken(link: GitHubJobLink | null, error: unknown): never {
+    const permanent = error instanceof CloneFailed || error instanceof GitHubStepFailed;
+    if (link !== null && permanent && !error.transient) {
+      try {
+        forgetInstallationToken(this.env, link.installationId, link.repository);
+      } catch (forgetting) {
+        // The App's settings went bad meanwhile: nothing is cached under them to forget.
+        log('warn', 'could not forget an installation token', errorFields(forgetting));
+      }
+    }
+    throw error;
   }
 
   private config(): Config {

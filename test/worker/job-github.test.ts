@@ -42,6 +42,7 @@ import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
 import {
   addStandInFault,
   addStandInRepository,
+  revokeStandInTokens,
   standInState,
   standInTokenValid,
 } from './github-stand-in-client.ts';
@@ -410,6 +411,28 @@ describe('jobs from GitHub', () => {
       `could not get an installation token for ${other.fullName}`,
     );
     expect(ended.error?.message).toContain('404');
+  });
+
+  it('fail the clone when git is refused a revoked token, and clone with a new one next', async () => {
+    const repo = await addStandInRepository({ private: true });
+    const github = {
+      installationId: repo.installationId,
+      repository: repo.fullName,
+      pushBranch: null,
+    };
+    const body = { repo: { url: repo.cloneUrl }, command: 'true' };
+    const first = await createGitHubJob(tenantId, github, body);
+    expect((await waitForEnd(apiKey, first.id)).status).toBe('succeeded');
+    // GitHub revokes the token the isolate still holds in its cache.
+    expect(await revokeStandInTokens(repo.fullName)).toBe(1);
+    const refused = await createGitHubJob(tenantId, github, body);
+    const ended = await waitForEnd(apiKey, refused.id);
+    expect(ended.error?.code).toBe('clone_failed');
+    expect(ended.error?.message).toContain("GitHub refused the installation's token");
+    const again = await createGitHubJob(tenantId, github, body);
+    expect((await waitForEnd(apiKey, again.id)).status).toBe('succeeded');
+    // The revoked token is gone from the stand-in: the one it lists now is the new one.
+    expect((await standInState(repo.fullName)).tokens).toHaveLength(1);
   });
 
   it('push the changes of an agent that edited a file to the branch, with the commit recorded', async () => {
