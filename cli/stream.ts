@@ -76,14 +76,14 @@ export function backoffMs(failures: number): number {
 /** A connection quiet for this long (no event, no pong) counts as dropped. */
 const SILENCE_MS = 30_000;
 const PING_MS = 10_000;
-/** Without a single event received for this long, following gives up. */
+/** With nothing heard from the stream for this long (no event, no pong), following gives up. */
 const GIVE_UP_MS = 5 * 60_000;
 
 /** Follows the job until its final event (or the signal aborts); throws what `connectUrl` throws. */
 export async function followJob(options: FollowOptions): Promise<FollowResult> {
   let last = options.after ?? 0;
   let failures = 0;
-  let progressAt = Date.now();
+  let aliveAt = Date.now();
   while (!options.signal?.aborted) {
     let outcome: ConnectionOutcome;
     try {
@@ -95,7 +95,6 @@ export async function followJob(options: FollowOptions): Promise<FollowResult> {
           // that sent an event twice.
           if (event.seq <= last) return;
           last = event.seq;
-          progressAt = Date.now();
           failures = 0;
           options.onEvent(event);
         },
@@ -104,11 +103,13 @@ export async function followJob(options: FollowOptions): Promise<FollowResult> {
     } catch (error) {
       // No stream token: the API is unreachable or overloaded (try again), or it refused.
       if (!options.retryable?.(error)) throw error;
-      outcome = { final: null, reason: error instanceof Error ? error.message : String(error) };
+      const reason = error instanceof Error ? error.message : String(error);
+      outcome = { final: null, reason, heardAt: null };
     }
+    if (outcome.heardAt !== null) aliveAt = Math.max(aliveAt, outcome.heardAt);
     if (outcome.final) return { final: outcome.final, last };
     if (options.signal?.aborted) break;
-    if (Date.now() - progressAt > GIVE_UP_MS) {
+    if (Date.now() - aliveAt > GIVE_UP_MS) {
       throw new Error(
         `Nothing came from the stream of ${options.jobId} for ${GIVE_UP_MS / 60_000} minutes (last: ${outcome.reason}); follow it again with omni logs ${options.jobId} --follow.`,
       );
@@ -124,6 +125,8 @@ export async function followJob(options: FollowOptions): Promise<FollowResult> {
 interface ConnectionOutcome {
   final: JobEvent | null;
   reason: string;
+  /** When the connection last proved alive (opened, or a message came); null: it never opened. */
+  heardAt: number | null;
 }
 
 /** One WebSocket connection: resolves when it closes, fails, falls silent or sends the end. */
@@ -134,9 +137,10 @@ function connectOnce(
 ): Promise<ConnectionOutcome> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url);
-    let heardAt = Date.now();
+    const openedAt = Date.now();
+    let heardAt: number | null = null;
     let settled = false;
-    const finish = (outcome: ConnectionOutcome) => {
+    const finish = (outcome: Omit<ConnectionOutcome, 'heardAt'>) => {
       if (settled) return;
       settled = true;
       clearInterval(ping);
@@ -148,10 +152,10 @@ function connectOnce(
       } catch {
         // Already closed.
       }
-      resolve(outcome);
+      resolve({ ...outcome, heardAt });
     };
     const ping = setInterval(() => {
-      if (Date.now() - heardAt > SILENCE_MS) {
+      if (Date.now() - (heardAt ?? openedAt) > SILENCE_MS) {
         finish({ final: null, reason: `no answer for ${SILENCE_MS / 1000} s` });
       } else if (socket.readyState === WebSocket.OPEN) {
         socket.send('ping');
@@ -159,6 +163,9 @@ function connectOnce(
     }, PING_MS);
     const onAbort = () => finish({ final: null, reason: 'aborted' });
     signal?.addEventListener('abort', onAbort, { once: true });
+    socket.addEventListener('open', () => {
+      heardAt = Date.now();
+    });
     socket.addEventListener('message', (message) => {
       heardAt = Date.now();
       const event = parseEvent(String(message.data));

@@ -1,9 +1,10 @@
 /** The CLI's pure parts: command lines, env flags, months, exit codes, backoff, the status line. */
 import { describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { answerOf } from '../../cli/interrupt.ts';
 import { exitCodeOf, reasonOf } from '../../cli/outcome.ts';
 import { commandLine, jobEnv } from '../../cli/run.ts';
-import { backoffMs, parseEvent } from '../../cli/stream.ts';
+import { backoffMs, followJob, parseEvent, type JobEvent } from '../../cli/stream.ts';
 import { formatElapsed, StatusLine } from '../../cli/terminal.ts';
 import { monthRange } from '../../cli/usage.ts';
 
@@ -82,6 +83,58 @@ describe('the stream', () => {
       seq: 2,
       data: 'x',
     });
+  });
+
+  it('reconnects after the last seq, skips what it has seen, and ends with the final status', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const event = (seq: number, extra: object) =>
+      JSON.stringify({ seq, ts: new Date(0).toISOString(), ...extra });
+    let connections = 0;
+    server.on('connection', (socket) => {
+      connections += 1;
+      if (connections === 1) {
+        socket.send(event(1, { type: 'status', status: 'running' }));
+        socket.send(event(2, { type: 'stdout', data: 'a' }), () => socket.terminate());
+      } else {
+        // A server that sends an event again: it is skipped.
+        socket.send(event(2, { type: 'stdout', data: 'a' }));
+        socket.send('pong');
+        socket.send(event(3, { type: 'stdout', data: 'b' }));
+        socket.send(event(4, { type: 'status', status: 'succeeded' }));
+      }
+    });
+    const asked: number[] = [];
+    const seen: JobEvent[] = [];
+    try {
+      const result = await followJob({
+        jobId: 'job_1',
+        connectUrl: async (after) => {
+          asked.push(after);
+          return `ws://127.0.0.1:${port}/?after=${after}`;
+        },
+        onEvent: (e) => seen.push(e),
+      });
+      expect(asked).toEqual([0, 2]);
+      expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect(result).toMatchObject({ last: 4, final: { status: 'succeeded' } });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('gives up at once on a refusal that is not worth another try', async () => {
+    const refusal = new Error('No job with id job_1.');
+    await expect(
+      followJob({
+        jobId: 'job_1',
+        connectUrl: () => Promise.reject(refusal),
+        retryable: () => false,
+        onEvent: () => undefined,
+      }),
+    ).rejects.toBe(refusal);
   });
 
   it('reads a second Ctrl-C at the prompt as detach', () => {
