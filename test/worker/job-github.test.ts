@@ -391,7 +391,7 @@ describe('jobs from GitHub', () => {
       pushBranch: null,
     };
     const operation = 'POST /app/installations/{installation_id}/access_tokens';
-    await addStandInFault({ operation, repository: null, status: 503, times: 2 });
+    await addStandInFault({ operation, repository: repo.fullName, status: 503, times: 2 });
     const retried = await createGitHubJob(tenantId, github, {
       repo: { url: repo.cloneUrl },
       command: 'true',
@@ -399,7 +399,7 @@ describe('jobs from GitHub', () => {
     expect((await waitForEnd(apiKey, retried.id)).status).toBe('succeeded');
 
     const other = await addStandInRepository({ private: true });
-    await addStandInFault({ operation, repository: null, status: 404, times: 1 });
+    await addStandInFault({ operation, repository: other.fullName, status: 404, times: 1 });
     const refused = await createGitHubJob(
       tenantId,
       { installationId: other.installationId, repository: other.fullName, pushBranch: null },
