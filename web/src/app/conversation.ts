@@ -10,6 +10,20 @@ type Fields = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
+/** What a tool call is about, for its folded line: its input's first string (a command, a path). */
+function gist(input: string): string {
+  try {
+    const parsed: unknown = JSON.parse(input);
+    if (typeof parsed === 'object' && parsed !== null) {
+      const first = Object.values(parsed).find((v): v is string => typeof v === 'string');
+      if (first) return first.length > 120 ? `${first.slice(0, 119)}…` : first;
+    }
+  } catch {
+    // Cut or not JSON: no gist.
+  }
+  return '';
+}
+
 /** Pretty JSON when the text is JSON, the text as it is otherwise. */
 function pretty(text: string): string {
   try {
@@ -61,7 +75,10 @@ export class Conversation {
         const result = el('div', { class: 'tool-result pending' }, ['…']);
         const item = el('li', { class: 'turn tool' }, [
           el('details', {}, [
-            el('summary', {}, [el('span', { class: 'tool-name' }, [str(a.name)])]),
+            el('summary', {}, [
+              el('span', { class: 'tool-name' }, [str(a.name)]),
+              el('code', { class: 'tool-gist' }, [gist(str(a.input))]),
+            ]),
             el('pre', { class: 'tool-input' }, [pretty(str(a.input)), ...truncated]),
           ]),
           result,

@@ -30,6 +30,7 @@ export function showJob(session: Session, id: string, root: HTMLElement): () => 
   const timeline = el('div', {});
   const cost = el('div', {});
   const message = el('p', { class: 'message', role: 'status' });
+  const logTitle = el('span', {}, ['Log']);
   const streamState = el('span', { class: 'stream-state', 'data-testid': 'stream-state' });
   const cancel = el('button', { type: 'button', class: 'danger', hidden: '' }, ['Cancel job']);
   cancel.dataset.testid = 'cancel';
@@ -41,7 +42,7 @@ export function showJob(session: Session, id: string, root: HTMLElement): () => 
     el('section', {}, [el('h2', {}, ['Timeline']), timeline]),
     el('section', {}, [el('h2', {}, ['Cost']), cost]),
     conversation.element,
-    el('section', { class: 'log-section' }, [el('h2', {}, ['Log ', streamState]), view.element]),
+    el('section', { class: 'log-section' }, [el('h2', {}, [logTitle, streamState]), view.element]),
   );
 
   let job: Job | null = null;
@@ -63,6 +64,8 @@ export function showJob(session: Session, id: string, root: HTMLElement): () => 
     facts.replaceChildren(
       ...rows.flatMap(([name, value]) => [el('dt', {}, [name]), el('dd', {}, [value])]),
     );
+    // An agent's raw output is its CLI's JSON lines; the conversation above is the readable form.
+    logTitle.textContent = job.kind === 'agent' ? 'Raw output' : 'Log';
     timeline.replaceChildren(renderTimeline(job));
     cost.replaceChildren(renderCost(job));
     cancel.hidden = !canCancel || isFinal(job);

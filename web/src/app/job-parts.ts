@@ -72,15 +72,15 @@ export function renderCost(job: Job): HTMLElement {
   // A command job has no tokens: its line would only ever say 0.
   if (job.kind === 'agent' || c.llm_usd !== 0) {
     rows.push(['Agent tokens', tokens, formatUsd(c.llm_usd)]);
+    for (const [model, u] of Object.entries(job.agent?.usage ?? {})) {
+      rows.push([
+        `↳ ${model}`,
+        `${u.input_tokens} in, ${u.output_tokens} out, ${u.cache_write_tokens} cache write, ${u.cache_read_tokens} cache read`,
+        `${formatUsd(u.reported_cost_usd)} reported`,
+      ]);
+    }
   }
   rows.push(['Sandbox', `${c.sandbox_seconds} s`, formatUsd(c.sandbox_usd)]);
-  for (const [model, u] of Object.entries(job.agent?.usage ?? {})) {
-    rows.push([
-      `  ${model}`,
-      `${u.input_tokens} in, ${u.output_tokens} out, ${u.cache_write_tokens} cw, ${u.cache_read_tokens} cr`,
-      `${formatUsd(u.reported_cost_usd)} reported`,
-    ]);
-  }
   const body = rows.map(([what, amount, usd]) =>
     el('tr', {}, [
       el('th', { scope: 'row' }, [what]),
