@@ -144,6 +144,17 @@ describe('GitHub App end to end', { timeout: 180_000 }, () => {
       .bind(jobId)
       .first();
     expect(gh).toMatchObject({ check_run_id: run?.id, issue_number: 7, trigger: 'command' });
+    // The job is the sender's, in the audit log and on the job itself, with the delivery id.
+    const job = await env.DB.prepare('SELECT created_by AS createdBy FROM jobs WHERE id = ?')
+      .bind(jobId)
+      .first();
+    expect(job).toEqual({ createdBy: `github:${SENDER}` });
+    const audit = await env.DB.prepare(
+      "SELECT actor, request_id AS requestId, ip FROM audit_log WHERE action = 'job.create' AND target = ?",
+    )
+      .bind(jobId)
+      .first();
+    expect(audit).toEqual({ actor: `github:${SENDER}`, requestId: deliveryId, ip: null });
     await expectNoViolations(setup.repo.fullName);
   });
 
