@@ -4,7 +4,9 @@
  * reacts, creates the agent job and its check run → the job runs the real Claude Code CLI in
  * local-daytona against the Anthropic stand-in (its prompt's RUN[...] scripts the tool call) →
  * the check run is completed and a comment answers with the result and cost. An agent that
- * edits a file ends with a branch pushed to the stand-in's bare repository and a pull request.
+ * edits a file ends with a branch pushed to the stand-in's bare repository and a pull request;
+ * a comment on that pull request runs on its head. A sender without write permission starts
+ * nothing.
  * Every request Omni made matches GitHub's OpenAPI description (no violations).
  */
 import { env } from 'cloudflare:workers';
@@ -62,8 +64,17 @@ async function setUp(
 }
 
 /** A new comment `body` by SENDER on issue `issueNumber` of the set-up repository. */
-function commentPayload(setup: Setup, body: string, issueNumber: number, commentId: number) {
+function commentPayload(
+  setup: Setup,
+  body: string,
+  issueNumber: number,
+  commentId: number,
+  onPullRequest = false,
+) {
   const { repo } = setup;
+  const pullRequest = onPullRequest
+    ? { html_url: `https://github.com/${repo.fullName}/pull/${issueNumber}` }
+    : undefined;
   return merged(example('issue_comment', 'created'), {
     installation: { id: repo.installationId },
     repository: {
@@ -74,18 +85,18 @@ function commentPayload(setup: Setup, body: string, issueNumber: number, comment
       default_branch: 'main',
       private: false,
     },
-    issue: { number: issueNumber, title: 'Tidy the README', pull_request: undefined },
+    issue: { number: issueNumber, title: 'Tidy the README', pull_request: pullRequest },
     comment: { id: commentId, body, user: { login: SENDER, type: 'User' } },
     sender: { login: SENDER, type: 'User' },
   });
 }
 
 /** Sends the comment and answers the job id once GitHubAppDO created it. */
-async function comment(setup: Setup, body: string, issueNumber = 7) {
+async function comment(setup: Setup, body: string, issueNumber = 7, onPullRequest = false) {
   const commentId = 100_000 + Math.floor(Math.random() * 1_000_000);
   const { res, deliveryId } = await deliver(
     'issue_comment',
-    commentPayload(setup, body, issueNumber, commentId),
+    commentPayload(setup, body, issueNumber, commentId, onPullRequest),
   );
   expect(res.status, await res.text()).toBeLessThan(300);
   return { deliveryId, commentId };
@@ -209,6 +220,20 @@ describe('GitHub App end to end', { timeout: 180_000 }, () => {
     expect(branch?.sha).not.toBe(main?.sha);
     const answer = state.comments.find((c) => c.body.includes('<!-- omni -->'))?.body ?? '';
     expect(answer).toContain(`pull request #${pull?.number}`);
+
+    // A comment on that pull request runs on its head: the branch and commit the agent pushed.
+    const onPull = await comment(setup, '/omni read the README', pull?.number ?? 0, true);
+    const reviewJob = await jobOf(onPull.deliveryId);
+    const reviewed = await waitForEnd(setup.apiKey, reviewJob);
+    expect(reviewed.status, JSON.stringify(reviewed.error)).toBe('succeeded');
+    expect(reviewed.repo).toMatchObject({ ref: pull?.head });
+    const after = await eventually(
+      () => standInState(setup.repo.fullName),
+      (s) =>
+        s.checkRuns.filter((r) => r.status === 'completed').length === 2 &&
+        s.comments.filter((c) => c.issueNumber === pull?.number).length === 1,
+    );
+    expect(after.checkRuns[1]).toMatchObject({ head_sha: pull?.headSha, conclusion: 'success' });
     await expectNoViolations(setup.repo.fullName);
   });
 
