@@ -17,15 +17,23 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-/** Starts local-daytona and `wrangler dev` on 127.0.0.1, rate limits off (development only). */
-export async function startBenchStack(name: string): Promise<BenchStack> {
+/**
+ * Starts local-daytona and `wrangler dev` on 127.0.0.1, rate limits off (development only), with
+ * `vars` as further Worker settings; `onOutput` gets wrangler's output lines.
+ */
+export async function startBenchStack(
+  name: string,
+  vars: Record<string, string> = {},
+  onOutput?: (line: string) => void,
+): Promise<BenchStack> {
   const state = await mkdtemp(join(tmpdir(), `omni-${name}-`));
   const repo = await createSampleRepo(state);
   const stack = await startDevStack({
     port: 0,
     persistTo: join(state, 'wrangler'),
     // One client on one address would only measure the rate limiter's 429s.
-    vars: { RATE_LIMITS: 'off', TENANT_MAX_RUNNING_JOBS: '100000' },
+    vars: { RATE_LIMITS: 'off', TENANT_MAX_RUNNING_JOBS: '100000', ...vars },
+    ...(onOutput ? { onOutput } : {}),
   });
   return {
     stack,

@@ -47,6 +47,18 @@ describe('frameOf', () => {
     expect(frameOf(event(7))).toBe(`id: 7\nevent: stdout\ndata: ${event(7)}\n\n`);
   });
 
+  it('reads seq and type from the end of the JSON, or from the whole of another shape', () => {
+    const agent = JSON.stringify({
+      agent: { kind: 'text', text: '"seq":9' },
+      seq: 3,
+      type: 'agent',
+      ts: 'x',
+    });
+    expect(frameOf(agent)).toBe(`id: 3\nevent: agent\ndata: ${agent}\n\n`);
+    const reordered = JSON.stringify({ type: 'status', seq: 2, status: 'running' });
+    expect(frameOf(reordered)).toBe(`id: 2\nevent: status\ndata: ${reordered}\n\n`);
+  });
+
   it('skips what is not an event', () => {
     expect(frameOf('pong')).toBeNull();
     expect(frameOf('{"seq":0,"type":"status"}')).toBeNull();

@@ -4,13 +4,9 @@
  * reconnections with Last-Event-ID, as EventSource would, until the stream's `end` or a 204.
  */
 import { exports } from 'cloudflare:workers';
+import { SseParser, type SseEvent } from '../../scripts/lib/sse-parser.ts';
 
-/** One dispatched event; `id` is the last event id set so far (as `lastEventId` would be). */
-export interface SseEvent {
-  id: string;
-  event: string;
-  data: string;
-}
+export { SseParser, type SseEvent };
 
 /** What one connection carried. */
 export interface SseConnection {
@@ -34,54 +30,6 @@ export function requestEvents(
   const headers = new Headers({ accept: 'text/event-stream', authorization: `Bearer ${apiKey}` });
   if (lastEventId !== undefined) headers.set('last-event-id', lastEventId);
   return fetcher(new Request(`https://omni.test${path}`, { headers }));
-}
-
-/** A parser fed with chunks of text; `push` returns the events each chunk completes. */
-export class SseParser {
-  private buffer = '';
-  private lastId = '';
-  private type = '';
-  private data: string[] = [];
-  readonly comments: string[] = [];
-  retry: number | null = null;
-
-  push(text: string): SseEvent[] {
-    this.buffer += text;
-    const out: SseEvent[] = [];
-    for (;;) {
-      const end = this.buffer.search(/\r\n|\r|\n/);
-      if (end < 0) break;
-      const line = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + (this.buffer.startsWith('\r\n', end) ? 2 : 1));
-      const event = this.line(line);
-      if (event) out.push(event);
-    }
-    return out;
-  }
-
-  private line(line: string): SseEvent | null {
-    if (line === '') {
-      const event =
-        this.data.length > 0
-          ? { id: this.lastId, event: this.type || 'message', data: this.data.join('\n') }
-          : null;
-      this.type = '';
-      this.data = [];
-      return event;
-    }
-    if (line.startsWith(':')) {
-      this.comments.push(line.slice(1).trim());
-      return null;
-    }
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'id') this.lastId = value;
-    else if (field === 'event') this.type = value;
-    else if (field === 'data') this.data.push(value);
-    else if (field === 'retry' && /^\d+$/.test(value)) this.retry = Number(value);
-    return null;
-  }
 }
 
 /**

@@ -28,8 +28,17 @@ export interface EventStreamTiming {
 /** What a socket message must have to become an SSE event. */
 const eventHead = z.looseObject({ seq: z.number().int().positive(), type: z.string().min(1) });
 
+/**
+ * The end of an event as the Job DO writes it (`{ ...body, seq, type, ts }`, storage.ts): read
+ * from the last bytes, so that an event of 16 KiB of output is not parsed just for its seq.
+ */
+const EVENT_TAIL = /"seq":(\d{1,15}),"type":"([a-z_]{1,32})","ts":"[^"\\]*"\}$/;
+
 /** The SSE frame of one socket message, or null if the message is not an event. */
 export function frameOf(message: string): string | null {
+  const tail = EVENT_TAIL.exec(message.slice(-128));
+  if (tail && Number(tail[1]) > 0) return `id: ${tail[1]}\nevent: ${tail[2]}\ndata: ${message}\n\n`;
+  // Some other shape: parse it whole.
   let parsed: unknown;
   try {
     parsed = JSON.parse(message);

@@ -49,7 +49,7 @@ const timingSchema = z.object({
 
 /**
  * How long one event stream connection lasts (`EVENT_STREAM_MAX_SECONDS`, default 300), with a
- * heartbeat every 15 s, a reconnection delay of 1 s, and 4 MiB unread at most.
+ * heartbeat every 15 s, a reconnection delay of 1 s, and 1 MiB unread at most.
  * @throws ConfigError if the setting is invalid.
  */
 export function eventStreamTiming(env: object): EventStreamTiming {
@@ -62,7 +62,7 @@ export function eventStreamTiming(env: object): EventStreamTiming {
     lifetimeMs: parsed.data.EVENT_STREAM_MAX_SECONDS * 1000,
     heartbeatMs: 15_000,
     retryMs: 1_000,
-    maxQueuedBytes: 4 * 1024 * 1024,
+    maxQueuedBytes: 1024 * 1024,
   };
 }
 
