@@ -29,7 +29,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const eventSchema = z.looseObject({ seq: z.number(), type: z.string(), data: z.unknown().optional() });
+const eventSchema = z.looseObject({
+  seq: z.number(),
+  type: z.string(),
+  data: z.unknown().optional(),
+});
 const pageSchema = z.object({ data: z.array(eventSchema), next_after: z.number().nullable() });
 
 function call(path: string, init: RequestInit = {}): Promise<Response> {
