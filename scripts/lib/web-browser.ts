@@ -3,12 +3,18 @@
  * screenshot. Never downloads a browser: CHROMIUM_PATH or /usr/bin/chromium (`.ci/run`
  * installs Debian's package when it is missing).
  */
+import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Starts a headless Chromium, with `args` added to its command line. */
 export function launchChromium(args: string[] = []): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `No Chromium at ${CHROMIUM_PATH}: install Debian's (apt-get install chromium) or set CHROMIUM_PATH.`,
+    );
+  }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,

@@ -94,6 +94,17 @@ describe('the web view', () => {
     expect(api.status).toBe(401);
   });
 
+  it("refuses a wrong key at sign-in with the API's reason, and keeps nothing", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${stack.url}/app/`);
+    await page.locator('input[name=key]').fill('omni_not_a_real_key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const error = page.locator('[data-testid=sign-in-error]');
+    await expect.poll(() => error.innerText()).toMatch(/malformed or mistyped.*\(request /);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.context().close();
+  });
+
   it('keeps the key in the tab, shows lines as they are printed, then the final status and cost', async () => {
     const id = await createJob(
       `echo first; printf '\\033[31mred\\033[0m \\033[1;38;5;208morange\\033[0m <b>not bold</b>\\n'; ${waitFor('live')}; echo second`,

@@ -3,8 +3,9 @@
  * URL's hash (#/, #/?status=running, #/jobs/<id>) so that no server routing is needed
  * (/app/jobs/<id>, the link GitHub check runs carry, redirects to #/jobs/<id>: _redirects).
  */
+import { createOmniClient, unwrap } from '../../client/index.ts';
 import { el } from './app/dom.ts';
-import { showJob } from './app/job-page.ts';
+import { describe, showJob } from './app/job-page.ts';
 import { JOB_STATUSES } from './app/job-parts.ts';
 import { DEFAULT_PAGE_SIZE, showJobs } from './app/jobs-list.ts';
 import { currentSession, signIn, signOut } from './app/session.ts';
@@ -12,6 +13,17 @@ import { currentSession, signIn, signOut } from './app/session.ts';
 const main = document.querySelector('main') ?? document.body.appendChild(el('main'));
 const account = document.getElementById('account');
 let leave: (() => void) | undefined;
+
+/** Why the API refuses `apiKey` (its problem's detail and request id), or null if it takes it. */
+async function checkKey(apiUrl: string, apiKey: string): Promise<string | null> {
+  try {
+    const client = createOmniClient({ baseUrl: apiUrl, apiKey });
+    await unwrap(client.GET('/v1/jobs', { params: { query: { limit: 1 } } }));
+    return null;
+  } catch (problem) {
+    return describe(problem);
+  }
+}
 
 function showSignIn(): void {
   const url = el('input', {
@@ -28,6 +40,7 @@ function showSignIn(): void {
     placeholder: 'omni_…',
     autocomplete: 'off',
   });
+  const error = el('p', { class: 'message', role: 'alert', 'data-testid': 'sign-in-error' });
   const form = el('form', { class: 'sign-in' }, [
     el('h1', {}, ['Sign in']),
     el('label', {}, ['API URL', url]),
@@ -35,12 +48,20 @@ function showSignIn(): void {
     el('p', { class: 'muted' }, [
       'The key stays in this tab (session storage) and is sent only to the API, as a bearer token.',
     ]),
+    error,
     el('button', { type: 'submit' }, ['Sign in']),
   ]);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    signIn(url.value, key.value.trim());
-    route();
+    error.textContent = '';
+    void checkKey(url.value, key.value.trim()).then((problem) => {
+      if (problem) {
+        error.textContent = problem;
+        return;
+      }
+      signIn(url.value, key.value.trim());
+      route();
+    });
   });
   main.replaceChildren(form);
 }
