@@ -3,7 +3,7 @@
  * Events, resumed with Last-Event-ID without a gap or a duplicate, ending with `end` once the
  * job has ended; each connection lasts a bounded time.
  */
-import { createExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -126,6 +126,24 @@ describe('Server-Sent Events of a job', () => {
     // From the middle, the rest.
     const tail = await readEvents(await requestEvents(path, apiKey, '2'), WAIT_MS);
     expect(seqs(tail.events)).toEqual(events.slice(2).map((e) => e.seq));
+  });
+
+  it('releases its watcher on the Job DO once the client goes away', async () => {
+    const job = await createJob(apiKey, {
+      repo: { url: env.FIXTURE_REPO_URL },
+      command: 'echo started; sleep 120',
+    });
+    const watchers = () =>
+      runInDurableObject(
+        env.JOB.getByName(job.id),
+        (_instance, state) => state.getWebSockets().length,
+      );
+    const res = await requestEvents(`/v1/jobs/${job.id}/events`, apiKey);
+    expect(await watchers()).toBe(1);
+    await readEvents(res, WAIT_MS, (event) => event.event === 'stdout');
+    // readEvents cancelled the body: the bridge closes its socket, and the object lets it go.
+    await expect.poll(watchers, { timeout: WAIT_MS }).toBe(0);
+    await (await api(`/v1/jobs/${job.id}/cancel`, apiKey, { method: 'POST' })).body?.cancel();
   });
 
   it('ends with `revoked` once the key that opened it is revoked; reconnecting is 401', async () => {
