@@ -1,6 +1,7 @@
-/** worker/lib/sse.ts: a watcher socket written out as Server-Sent Events. */
+/** worker/lib/sse.ts: a watcher socket written out as Server-Sent Events; and how a request asks for them. */
 import { describe, expect, it } from 'vitest';
 import { eventStream, frameOf, type EventStreamTiming } from '../../worker/lib/sse.ts';
+import { resumeAfter, wantsEventStream } from '../../worker/services/job-watch.ts';
 import { SseParser } from './sse-client.ts';
 
 const timing: EventStreamTiming = {
@@ -127,5 +128,25 @@ describe('eventStream', () => {
     const { events } = await read(body);
     // What was queued is still delivered; the rest is for the reconnection.
     expect(events.map((e) => e.id)).toEqual(['1', '2', '3']);
+  });
+});
+
+describe('negotiation', () => {
+  it('asks for an event stream when Accept lists text/event-stream with a q above 0', () => {
+    expect(wantsEventStream('text/event-stream')).toBe(true);
+    expect(wantsEventStream('application/json, Text/Event-Stream;q=0.5')).toBe(true);
+    expect(wantsEventStream('text/event-stream;q=0')).toBe(false);
+    expect(wantsEventStream('application/json')).toBe(false);
+    expect(wantsEventStream('*/*')).toBe(false);
+    expect(wantsEventStream(undefined)).toBe(false);
+  });
+
+  it('resumes after Last-Event-ID when sent, else after `after`; refuses one that is not a seq', () => {
+    expect(resumeAfter(undefined, 7)).toBe(7);
+    expect(resumeAfter('', 7)).toBe(7);
+    expect(resumeAfter('12', 0)).toBe(12);
+    expect(resumeAfter(' 3 ', 9)).toBe(3);
+    expect(() => resumeAfter('-1', 0)).toThrow(/Last-Event-ID/);
+    expect(() => resumeAfter('1e3', 0)).toThrow(/Last-Event-ID/);
   });
 });
