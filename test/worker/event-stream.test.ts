@@ -181,6 +181,6 @@ describe('Server-Sent Events of a job', () => {
     await bad.body?.cancel();
     const page = await api(`${path}?after=0`, apiKey);
     expect(page.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await page.json()).toMatchObject({ data: expect.any(Array) });
+    expect(await page.json()).toMatchObject({ data: expect.arrayContaining([]) });
   });
 });
