@@ -80,6 +80,15 @@ async function stored(id: string, text: string): Promise<void> {
   }
 }
 
+/** Resolves once job `id` has ended. */
+async function ended(id: string): Promise<void> {
+  for (;;) {
+    const job = await unwrap(omni.GET('/v1/jobs/{id}', { params: { path: { id } } }));
+    if (['succeeded', 'failed', 'timed_out', 'canceled'].includes(job.status)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe('the web view', () => {
   it('serves /app under its CSP, leads a job path to its page, and leaves the API to the Worker', async () => {
     const res = await fetch(`${stack.url}/app/`);
@@ -264,6 +273,12 @@ describe('the web view', () => {
   });
 
   it('lists jobs newest first, filtered by status, page by page', async () => {
+    // Jobs of its own: four that succeed and one canceled (other tests add theirs).
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await createJob(`echo list ${i}`));
+    const canceled = await createJob(waitFor('never-listed'));
+    await unwrap(omni.POST('/v1/jobs/{id}/cancel', { params: { path: { id: canceled } } }));
+    for (const id of [...ids, canceled]) await ended(id);
     const page = await openSignedIn(browser, stack.url, stack.apiKey);
     const all = await unwrap(omni.GET('/v1/jobs', { params: { query: { limit: 100 } } }));
     const rows = () =>
@@ -279,7 +294,7 @@ describe('the web view', () => {
       .toEqual(all.data.filter((j) => j.status === 'canceled').map((j) => [j.id, 'canceled']));
     await page.locator('[data-testid=status-filter]').selectOption('succeeded');
     const succeeded = all.data.filter((j) => j.status === 'succeeded');
-    expect(succeeded.length).toBeGreaterThan(2);
+    expect(succeeded.length).toBeGreaterThanOrEqual(4);
     await expect.poll(rows).toEqual(succeeded.slice(0, 20).map((j) => [j.id, 'succeeded']));
 
     // Two a page: Next follows the cursor, Previous comes back.
@@ -290,9 +305,21 @@ describe('the web view', () => {
     await page.getByRole('button', { name: 'Previous' }).click();
     await expect.poll(rows).toEqual(succeeded.slice(0, 2).map((j) => [j.id, 'succeeded']));
 
-    // A row leads to its job.
+    // A row leads to its job, which never shows a status it had before its end while the
+    // stream replays its log from the first event.
+    await page.evaluate(() => {
+      const shown: string[] = [];
+      Object.assign(window, { shownStatuses: shown });
+      new MutationObserver(() => {
+        const now = document.querySelector<HTMLElement>('[data-testid=status]')?.dataset.status;
+        if (now && shown.at(-1) !== now) shown.push(now);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
     await page.locator(`a[href="#/jobs/${succeeded[0]?.id}"]`).click();
-    await page.locator('[data-testid=timeline]').waitFor();
+    await page
+      .locator('[data-testid=stream-state][data-state=ended]')
+      .waitFor({ state: 'attached' });
+    expect(await page.evaluate(() => Reflect.get(window, 'shownStatuses'))).toEqual(['succeeded']);
     await page.context().close();
   });
 

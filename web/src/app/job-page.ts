@@ -15,6 +15,8 @@ import { JobStream, type JobEvent, type StreamState } from './stream.ts';
 /** How often a running job is read again, for its cost. */
 const REFRESH_MS = 5000;
 
+const rank = (status: Job['status']) => JOB_STATUSES.indexOf(status);
+
 function isFinal(job: Job): boolean {
   return FINAL_STATUSES.includes(job.status);
 }
@@ -95,7 +97,8 @@ export function showJob(session: Session, id: string, root: HTMLElement): () => 
       conversation.add(event.agent);
     } else if (event.type === 'status' && job) {
       const status = JOB_STATUSES.find((s) => s === event.status);
-      if (!status) return;
+      // A replay starts from the first status: only a later one moves the job on.
+      if (!status || isFinal(job) || rank(status) < rank(job.status)) return;
       job.status = status;
       if (status === 'provisioning' || status === 'cloning' || status === 'running') {
         job[`${status}_at`] = event.ts;
@@ -138,7 +141,8 @@ export function showJob(session: Session, id: string, root: HTMLElement): () => 
     await load();
     if (!job) return;
     stream.start();
-    if (!isFinal(job)) refresh = setInterval(() => void load(), REFRESH_MS);
+    if (isFinal(job)) return;
+    refresh = setInterval(() => void load(), REFRESH_MS);
     canCancel = await mayCancel(session).catch(() => false);
     cancel.dataset.allowed = String(canCancel);
     draw();
