@@ -30,10 +30,12 @@ export class LogView {
     this.store = store;
     this.spacer = el('div', { class: 'log-spacer' });
     this.rows = el('div', { class: 'log-rows', 'data-testid': 'log-rows' });
-    this.viewport = el('div', { class: 'log-viewport', 'data-testid': 'log' }, [
-      this.spacer,
-      this.rows,
-    ]);
+    // Focusable, so that the keyboard scrolls it too.
+    this.viewport = el(
+      'div',
+      { class: 'log-viewport', 'data-testid': 'log', tabindex: '0', 'aria-label': 'Job log' },
+      [this.spacer, this.rows],
+    );
     this.followButton = el('button', { type: 'button', class: 'log-follow', hidden: '' }, [
       'Follow the end',
     ]);
