@@ -15,13 +15,31 @@ const daytonaPort = Number(process.env.LOCAL_DAYTONA_PORT ?? 3986);
 // Agent jobs call the Anthropic API at ANTHROPIC_BASE_URL if it is set (a gateway, a local
 // stand-in), else Anthropic's own endpoint (docs/agents.md).
 const anthropicBaseUrl = process.env.ANTHROPIC_BASE_URL ?? '';
+// Settings taken from the environment when set: the Anthropic endpoint above, and the GitHub
+// App's (docs/github.md) so that webhooks can be tried locally against a GitHub of your own.
+const passedOn = [
+  'ANTHROPIC_BASE_URL',
+  'GITHUB_APP_ID',
+  'GITHUB_APP_SLUG',
+  'GITHUB_API_URL',
+  'GITHUB_APP_PRIVATE_KEY',
+  'GITHUB_WEBHOOK_SECRET',
+  'GITHUB_WEBHOOK_SECRET_PREVIOUS',
+  'PUBLIC_URL',
+];
+const vars = Object.fromEntries(
+  passedOn.flatMap((name) => {
+    const value = process.env[name];
+    return value ? [[name, value]] : [];
+  }),
+);
 
 console.log('Starting local-daytona, local D1 and wrangler dev…');
 const stack = await startDevStack({
   port,
   daytonaPort,
   persistTo: `${root}.wrangler/state`,
-  vars: anthropicBaseUrl ? { ANTHROPIC_BASE_URL: anthropicBaseUrl } : {},
+  vars,
   onOutput: (line) => {
     // Request logs and job logs are JSON lines; show them as they come.
     if (line.startsWith('{')) console.log(line);
