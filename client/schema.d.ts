@@ -571,6 +571,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/me': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller: tenant, role and where it comes from */
+    get: operations['getMe'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/github/installations/{installation_id}': {
     parameters: {
       query?: never;
@@ -1495,6 +1512,26 @@ export interface components {
         error: string | null;
         duration_ms: number;
       }[];
+    };
+    Me: {
+      tenant_id: string;
+      /**
+       * @description What the credentials may do, weakest of their grants.
+       * @enum {string}
+       */
+      role: 'viewer' | 'member' | 'admin' | 'owner';
+      /**
+       * @description How the audit log names the caller: `key:<id>` or `user:<subject>`.
+       * @example key:key_0123456789abcdef0123456789abcdef
+       */
+      actor: string;
+      /** @description The API key used, if one was. */
+      key_id: string | null;
+      /**
+       * @description Where the role comes from: an API key, a membership, or a JWT's role claim (which only the identity provider can take back).
+       * @enum {string}
+       */
+      grant: 'key' | 'member' | 'claim';
     };
     GitHubInstallation: {
       /** @example 12345678 */
@@ -3801,6 +3838,37 @@ export interface operations {
       /** @description The subscription is disabled */
       409: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getMe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The caller */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Me'];
+        };
+      };
+      /** @description No valid credentials */
+      401: {
+        headers: {
+          /** @description RFC 6750 §3: `Bearer realm="omni"`, plus `error="invalid_token"` and an `error_description` when a credential was sent and refused. */
+          'WWW-Authenticate': string;
           [name: string]: unknown;
         };
         content: {

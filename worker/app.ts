@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { memberRoutes } from './routes/members.ts';
+import { meRoutes } from './routes/me.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { secretRoutes } from './routes/secrets.ts';
@@ -64,6 +65,7 @@ const OPENAPI_CONFIG: Parameters<OpenAPIHono['getOpenAPI31Document']>[0] = {
     { name: 'Health', description: 'Liveness and readiness, without credentials.' },
     { name: 'Jobs', description: 'Create jobs, read their status and events, stream, cancel.' },
     { name: 'Projects', description: "Projects: a job's defaults, budget and allow-lists." },
+    { name: 'Identity', description: 'Who the credentials are, and what they may do.' },
     { name: 'Keys', description: 'API keys of the tenant.' },
     { name: 'Members', description: 'Members signed in with JWTs, and their roles.' },
     {
@@ -154,6 +156,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/v1/usage', usageRoutes);
   app.route('/v1/secrets', secretRoutes);
   app.route('/v1/webhooks', webhookRoutes);
+  app.route('/v1/me', meRoutes);
   app.route('/v1/github', githubRoutes);
   app.route(GITHUB_WEBHOOK_PATH, githubWebhookRoutes);
 

@@ -6,7 +6,6 @@ import { createOmniClient, type OmniClient } from '../../../client/index.ts';
 
 const URL_KEY = 'omni.apiUrl';
 const API_KEY = 'omni.apiKey';
-const CAN_CANCEL = 'omni.canCancel';
 
 export interface Session {
   apiUrl: string;
@@ -25,28 +24,17 @@ export function currentSession(): Session | null {
 export function signIn(apiUrl: string, apiKey: string): void {
   sessionStorage.setItem(URL_KEY, apiUrl.replace(/\/+$/, ''));
   sessionStorage.setItem(API_KEY, apiKey);
-  sessionStorage.removeItem(CAN_CANCEL);
 }
 
 export function signOut(): void {
-  for (const key of [URL_KEY, API_KEY, CAN_CANCEL]) sessionStorage.removeItem(key);
+  for (const key of [URL_KEY, API_KEY]) sessionStorage.removeItem(key);
 }
 
-/** An id no job has, for asking whether the key may cancel (below). */
-const NO_JOB = `job_${'0'.repeat(32)}`;
-
 /**
- * Whether the key may cancel jobs (member and up). The API has no "who am I" route, so this
- * asks to cancel a job that does not exist: the role check comes before the lookup, so a viewer
- * gets 403 and every stronger role 404, and nothing is changed either way. Kept for the session.
+ * Whether the key may cancel jobs (member and up), from GET /v1/me: its role as the API holds
+ * it to (capped by whoever made the key). Asked on each job page, so a changed role shows.
  */
 export async function mayCancel(session: Session): Promise<boolean> {
-  const known = sessionStorage.getItem(CAN_CANCEL);
-  if (known !== null) return known === 'true';
-  const { response } = await session.client.POST('/v1/jobs/{id}/cancel', {
-    params: { path: { id: NO_JOB } },
-  });
-  const allowed = response.status !== 403 && response.status !== 401;
-  sessionStorage.setItem(CAN_CANCEL, String(allowed));
-  return allowed;
+  const { data } = await session.client.GET('/v1/me');
+  return data !== undefined && data.role !== 'viewer';
 }
