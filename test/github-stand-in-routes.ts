@@ -128,6 +128,28 @@ function pullJson(
   };
 }
 
+function commentJson(
+  comment: StandInState['comments'][number],
+  repo: StandInRepository,
+  site: Site,
+) {
+  return {
+    id: comment.id,
+    body: comment.body,
+    user: botUser(site),
+    created_at: comment.created_at,
+    updated_at: comment.created_at,
+    html_url: `https://github.com/${repo.fullName}/issues/${comment.issueNumber}#issuecomment-${comment.id}`,
+  };
+}
+
+/** The `page` (from 1) of `per_page` (default 30, at most 100) items, as GitHub pages lists. */
+function page<T>(items: T[], query: URLSearchParams): T[] {
+  const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30)));
+  const number = Math.max(1, Number(query.get('page') ?? 1));
+  return items.slice((number - 1) * perPage, number * perPage);
+}
+
 function need(repo: StandInRepository | null): StandInRepository {
   if (repo === null) throw new Error('a /repos route without its repository');
   return repo;
@@ -271,17 +293,65 @@ export const routes: Record<string, Handler> = {
       issueNumber,
       body: String(call.body['body']),
       user: botUser(site).login,
+      created_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
     state.comments.push(comment);
+    return { status: 201, body: commentJson(comment, repo, site) };
+  },
+
+  // Oldest first, as GitHub lists them; `since` keeps those updated at or after it.
+  'GET /repos/{owner}/{repo}/issues/{issue_number}/comments': (state, call, site) => {
+    const repo = need(call.repo);
+    const issueNumber = Number(call.params['issue_number']);
+    const since = call.query.get('since');
+    const sinceMs = since === null ? null : Date.parse(since);
+    const all = state.comments.filter(
+      (c) =>
+        c.repository === repo.fullName &&
+        c.issueNumber === issueNumber &&
+        (sinceMs === null || Date.parse(c.created_at) >= sinceMs),
+    );
+    return { status: 200, body: page(all, call.query).map((c) => commentJson(c, repo, site)) };
+  },
+
+  'GET /repos/{owner}/{repo}/commits/{ref}/check-runs': async (state, call, site) => {
+    const repo = need(call.repo);
+    const ref = call.params['ref'] ?? '';
+    const sha = /^[0-9a-f]{40}$/.test(ref) ? ref : await refSha(repo.path, `refs/heads/${ref}`);
+    if (sha === null || !(await hasCommit(repo.path, sha))) return notFound();
+    const name = call.query.get('check_name');
+    const all = state.checkRuns.filter(
+      (r) =>
+        r.repository === repo.fullName && r.head_sha === sha && (name === null || r.name === name),
+    );
     return {
-      status: 201,
+      status: 200,
       body: {
-        id: comment.id,
-        body: comment.body,
-        user: botUser(site),
-        html_url: `https://github.com/${repo.fullName}/issues/${issueNumber}#issuecomment-${comment.id}`,
+        total_count: all.length,
+        check_runs: page(all, call.query).map((r) => checkRunJson(r, repo, site)),
       },
     };
+  },
+
+  // `head` is `owner:branch`; `state` open (the default), closed or all.
+  'GET /repos/{owner}/{repo}/pulls': async (state, call, site) => {
+    const repo = need(call.repo);
+    const head = call.query.get('head');
+    const wanted = call.query.get('state') ?? 'open';
+    const base = call.query.get('base');
+    const all = state.pulls.filter(
+      (p) =>
+        p.repository === repo.fullName &&
+        (head === null || `${repo.owner}:${p.head}`.toLowerCase() === head.toLowerCase()) &&
+        (base === null || p.base === base) &&
+        (wanted === 'all' || p.state === wanted),
+    );
+    const listed = [];
+    for (const pull of page(all, call.query)) {
+      const baseSha = await refSha(repo.path, `refs/heads/${pull.base}`);
+      listed.push(pullJson(pull, repo, site, baseSha));
+    }
+    return { status: 200, body: listed };
   },
 
   'GET /repos/{owner}/{repo}/pulls/{pull_number}': async (state, call, site) => {

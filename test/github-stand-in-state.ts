@@ -64,6 +64,8 @@ export interface Comment {
   issueNumber: number;
   body: string;
   user: string;
+  /** ISO 8601, as GitHub writes it. */
+  created_at: string;
 }
 
 export interface PullRequest {
@@ -116,6 +118,11 @@ export interface Fault {
   times: number;
   headers: Record<string, string>;
   message: string;
+  /**
+   * The call is carried out first, and only its answer is replaced by the failure: GitHub did
+   * the work, but the caller never heard (a lost answer, or a caller gone before saving it).
+   */
+  after: boolean;
 }
 
 export class StandInState {

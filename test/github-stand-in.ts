@@ -27,9 +27,9 @@
  * - `PUT /_stand-in/token-lifetime` `{seconds, installationId?}`: how long tokens issued from now
  *   on live (of one installation, or of all);
  * - `POST /_stand-in/tokens/revoke` `{repository}`: revokes the tokens that reach it;
- * - `POST /_stand-in/faults` `{operation, repository?, status, times?, headers?, message?}`:
+ * - `POST /_stand-in/faults` `{operation, repository?, status, times?, headers?, message?, after?}`:
  *   the next calls of `operation` (e.g. `POST /repos/{owner}/{repo}/check-runs`), about
- *   `repository` when given, answer `status`;
+ *   `repository` when given, answer `status` (with `after`, once the call was carried out);
  * - `POST /_stand-in/tokens/check` `{token, repository}` → `{valid}`;
  * - `POST /_stand-in/reset`: forgets records, tokens and faults (repositories and permissions stay).
  */
@@ -133,6 +133,7 @@ const faultSchema = z.object({
   times: z.number().int().positive().default(1),
   headers: z.record(z.string(), z.string()).default({}),
   message: z.string().default('Injected failure'),
+  after: z.boolean().default(false),
 });
 
 /**
@@ -372,7 +373,7 @@ export async function startGitHubStandIn(options: { seed: string }): Promise<Git
     );
     if (fault !== undefined) {
       fault.times -= 1;
-      return answer(fault.status, { message: fault.message }, fault.headers);
+      if (!fault.after) return answer(fault.status, { message: fault.message }, fault.headers);
     }
     const handler = routes[operation ?? ''];
     if (handler === undefined)
@@ -382,6 +383,9 @@ export async function startGitHubStandIn(options: { seed: string }): Promise<Git
       { params, query: url.searchParams, body: isObject(body) ? body : {}, repo, token },
       site,
     );
+    if (fault?.after === true) {
+      return answer(fault.status, { message: fault.message }, fault.headers);
+    }
     const sent: unknown =
       result.body === undefined ? undefined : JSON.parse(JSON.stringify(result.body));
     const wrong = answerProblems(found.operation, result.status, sent);

@@ -9,6 +9,8 @@ import { isFinalStatus } from '../../worker/domain/jobs.ts';
 import {
   createIssueComment,
   createPullRequest,
+  findIssueComment,
+  findPullRequestByHead,
   getRef,
   updateCheckRun,
   type CheckRunChange,
@@ -17,6 +19,7 @@ import type { GitHubJobUpdate } from '../../worker/github/work.ts';
 import type { GitHubJobRow } from '../../worker/db/schema.ts';
 import {
   checkRunFields,
+  jobMarker,
   pullRequestText,
   resultComment,
   type CheckRunFields,
@@ -41,6 +44,8 @@ import {
 import type { Item } from './storage.ts';
 
 const STATUS_RANK = { queued: 0, in_progress: 1, completed: 2 } as const;
+/** How far GitHub's clock may be behind ours when looking for a comment posted since a time. */
+const CLOCK_SLACK_MS = 10 * 60_000;
 
 /** The check run change that `fields` asks for (api.ts's names). */
 function toChange(fields: CheckRunFields, detailsUrl: string | null): CheckRunChange {
@@ -110,7 +115,7 @@ export async function answerJobChange(
 
   if (isFinalStatus(update.status)) {
     if (update.push && answered.pullRequest === undefined) {
-      answered.pullRequest = await openPullRequest(gh, row, update, links, answered.isPullRequest);
+      answered.pullRequest = await openPullRequest(gh, row, update, links, answered, save);
       save();
     }
     if (row.issueNumber !== null && answered.comment === undefined) {
@@ -121,9 +126,26 @@ export async function answerJobChange(
           : 'error' in answered.pullRequest
             ? { kind: 'failed', reason: answered.pullRequest.error }
             : { kind: 'opened', ...answered.pullRequest };
-      const body = resultComment(update, links, note, ctx.now);
-      const posted = await orPermanentFailure(() => createIssueComment(gh, issueNumber, body));
-      answered.comment = posted.ok ? { id: posted.value.id } : { error: posted.error };
+      const marker = jobMarker(update.jobId);
+      // A comment asked for before may have been posted without its answer reaching us.
+      const earlier =
+        answered.commentAttemptedAt === undefined
+          ? null
+          : await findIssueComment(
+              gh,
+              issueNumber,
+              marker,
+              new Date(answered.commentAttemptedAt - CLOCK_SLACK_MS),
+            );
+      if (earlier !== null) {
+        answered.comment = { id: earlier.id };
+      } else {
+        answered.commentAttemptedAt ??= ctx.now;
+        save();
+        const body = resultComment(update, links, note, ctx.now);
+        const posted = await orPermanentFailure(() => createIssueComment(gh, issueNumber, body));
+        answered.comment = posted.ok ? { id: posted.value.id } : { error: posted.error };
+      }
       save();
     }
   }
@@ -135,13 +157,21 @@ async function openPullRequest(
   row: GitHubJobRow,
   update: GitHubJobUpdate,
   links: { page: string | null },
-  isPullRequest: boolean,
+  answered: Answered,
+  save: () => void,
 ): Promise<NonNullable<Answered['pullRequest']>> {
   const push = update.push;
   if (!push) return { error: 'nothing was pushed' };
+  if (answered.pullRequestAttempted) {
+    // Asked for before: it may have been opened without its answer reaching us.
+    const earlier = await findPullRequestByHead(gh, push.branch);
+    if (earlier !== null) return { number: earlier.number, url: earlier.htmlUrl };
+  }
   const ref = await getRef(gh, `heads/${push.branch}`);
   if (ref === null) return { error: `the branch ${push.branch} was not found on GitHub` };
-  const text = pullRequestText(update, row.issueNumber, isPullRequest, links);
+  answered.pullRequestAttempted = true;
+  save();
+  const text = pullRequestText(update, row.issueNumber, answered.isPullRequest, links);
   const opened = await orPermanentFailure(() =>
     createPullRequest(gh, {
       title: text.title,

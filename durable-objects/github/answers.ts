@@ -11,6 +11,11 @@ import type { GitHubJobUpdate } from '../../worker/github/work.ts';
 /** Marks every comment Omni writes (an HTML comment: invisible once rendered); the intake ignores it. */
 export { OMNI_MARKER };
 
+/** Marks the answering comment of job `jobId`, so that a retry finds it instead of posting another. */
+export function jobMarker(jobId: string): string {
+  return `<!-- omni job:${jobId} -->`;
+}
+
 /** The check run's name, in the pull request's checks list. */
 export const CHECK_RUN_NAME = 'Omni';
 /** GitHub refuses comment bodies over 65536 characters; this leaves room for the frame. */
@@ -166,6 +171,7 @@ export function resultComment(
   const icon = update.status === 'succeeded' ? '✅' : '❌';
   const lines = [
     OMNI_MARKER,
+    jobMarker(update.jobId),
     `${icon} **${titleOf(update)}** in ${formatDuration(durationOf(update, now))}, cost ${formatUsd(update.costMicroUsd)}.`,
   ];
   if (update.status !== 'succeeded') lines.push('', outcomeLine(update));

@@ -85,6 +85,13 @@ export const answeredSchema = z.object({
   comment: z
     .union([z.object({ id: z.number().int() }), z.object({ error: z.string() })])
     .optional(),
+  /**
+   * Set before the pull request is asked for, and when the comment was first asked for: a retry
+   * after an attempt whose answer was lost looks for what it may have created (by the branch,
+   * by the job's marker in the comment) instead of creating it again.
+   */
+  pullRequestAttempted: z.boolean().optional(),
+  commentAttemptedAt: z.number().int().optional(),
 });
 
 export type Answered = z.infer<typeof answeredSchema>;

@@ -10,6 +10,7 @@ import {
   addReaction,
   createCheckRun,
   createIssueComment,
+  findCheckRun,
   getBranchSha,
   getPullRequest,
   repositoryPermission,
@@ -57,6 +58,11 @@ const workProgressSchema = z.object({
     .union([z.object({ id: z.number().int() }), z.object({ error: z.string() })])
     .optional(),
   checkRunSaved: z.boolean().optional(),
+  /**
+   * Set before the check run is asked for: an attempt that stopped after GitHub created it but
+   * before its id was saved is followed by a search for it (its external_id is the job id).
+   */
+  checkRunAttempted: z.boolean().optional(),
 });
 
 export type WorkProgress = z.infer<typeof workProgressSchema>;
@@ -271,7 +277,16 @@ class WorkRun {
   private async createCheckRun(head: z.infer<typeof headSchema>): Promise<void> {
     const { progress, ctx } = this;
     const jobId = progress.jobId ?? '';
+    if (!progress.checkRun && progress.checkRunAttempted) {
+      const found = await findCheckRun(this.gh, head.sha, CHECK_RUN_NAME, jobId);
+      if (found !== null) {
+        progress.checkRun = { id: found.id };
+        this.save();
+      }
+    }
     if (!progress.checkRun) {
+      progress.checkRunAttempted = true;
+      this.save();
       const detailsUrl = jobPageUrl(ctx.env, jobId);
       const created = await orPermanentFailure(() =>
         createCheckRun(this.gh, {

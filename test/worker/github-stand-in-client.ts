@@ -93,6 +93,8 @@ export async function addStandInFault(fault: {
   times?: number;
   headers?: Record<string, string>;
   message?: string;
+  /** Carry the call out, then answer `status` (the caller never hears it was done). */
+  after?: boolean;
 }): Promise<void> {
   await send('POST', '/faults', fault);
 }

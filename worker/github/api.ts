@@ -326,3 +326,103 @@ export async function getRepository(gh: GitHubContext): Promise<{
     cloneUrl: repo.clone_url,
   };
 }
+
+/**
+ * Lists read at most this many pages of 100 before giving up the search: finding what an
+ * earlier attempt created (below) is bounded, whatever else the list holds.
+ */
+export const MAX_LIST_PAGES = 10;
+const PER_PAGE = 100;
+
+const checkRunListSchema = z.object({
+  check_runs: z.array(z.object({ id: z.number().int(), external_id: z.string().nullish() })),
+});
+
+/**
+ * The check run named `checkName` on commit `ref` whose `external_id` is `externalId`, or
+ * null: how a retry finds the check run an attempt created before it could save its id.
+ */
+export async function findCheckRun(
+  gh: GitHubContext,
+  ref: string,
+  checkName: string,
+  externalId: string,
+): Promise<{ id: number } | null> {
+  const route = 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs';
+  for (let page = 1; page <= MAX_LIST_PAGES; page++) {
+    const answer = await call(gh, route, (r) =>
+      r(route, {
+        owner: gh.owner,
+        repo: gh.repo,
+        ref,
+        check_name: checkName,
+        filter: 'all',
+        per_page: PER_PAGE,
+        page,
+      }),
+    );
+    const runs = parseAnswer(route, checkRunListSchema, answer.data).check_runs;
+    const found = runs.find((run) => run.external_id === externalId);
+    if (found) return { id: found.id };
+    if (runs.length < PER_PAGE) return null;
+  }
+  return null;
+}
+
+const commentListSchema = z.array(
+  z.object({ id: z.number().int(), body: z.string().nullish(), html_url: z.string().nullish() }),
+);
+
+/**
+ * The first comment on the issue or pull request, written at or after `since`, whose body
+ * contains `marker`, or null: how a retry finds the comment an attempt posted before it could
+ * save its id.
+ */
+export async function findIssueComment(
+  gh: GitHubContext,
+  issueNumber: number,
+  marker: string,
+  since: Date,
+): Promise<{ id: number; htmlUrl: string | null } | null> {
+  const route = 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments';
+  for (let page = 1; page <= MAX_LIST_PAGES; page++) {
+    const answer = await call(gh, route, (r) =>
+      r(route, {
+        owner: gh.owner,
+        repo: gh.repo,
+        issue_number: issueNumber,
+        since: since.toISOString(),
+        per_page: PER_PAGE,
+        page,
+      }),
+    );
+    const comments = parseAnswer(route, commentListSchema, answer.data);
+    const found = comments.find((c) => (c.body ?? '').includes(marker));
+    if (found) return { id: found.id, htmlUrl: found.html_url ?? null };
+    if (comments.length < PER_PAGE) return null;
+  }
+  return null;
+}
+
+/**
+ * The pull request (open or closed) whose head is `branch` of this repository, or null: how a
+ * retry finds the pull request an attempt opened before it could save its number.
+ */
+export async function findPullRequestByHead(
+  gh: GitHubContext,
+  branch: string,
+): Promise<PullRequest | null> {
+  const route = 'GET /repos/{owner}/{repo}/pulls';
+  const answer = await call(gh, route, (r) =>
+    r(route, {
+      owner: gh.owner,
+      repo: gh.repo,
+      head: `${gh.owner}:${branch}`,
+      state: 'all',
+      per_page: PER_PAGE,
+    }),
+  );
+  const pulls = parseAnswer(route, z.array(z.unknown()), answer.data);
+  const first = pulls[0];
+  return first === undefined ? null : toPullRequest(route, first);
+}

@@ -1,0 +1,118 @@
+/**
+ * The crash window of GitHubAppDO's answers: GitHub carries out a create call (check run,
+ * comment, pull request) but its answer never arrives (the stand-in applies the call, then
+ * answers 502 — as when the object is evicted before it saved what it got). The retry finds
+ * what was created (the check run by its external_id, the comment by the job's marker, the pull
+ * request by its branch) and creates nothing twice.
+ */
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
+import {
+  addStandInFault,
+  addStandInRepository,
+  expectNoViolations,
+  setStandInPermission,
+  standInState,
+} from './github-stand-in-client.ts';
+import {
+  deliver,
+  deliveryRow,
+  example,
+  mapInstallation,
+  merged,
+} from './github-webhook-helpers.ts';
+import { newTenant, waitForEnd } from './helpers.ts';
+import { send } from './identity-helpers.ts';
+
+const SENDER = 'octo-lost-answer';
+const MARKER = '<!-- omni -->';
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('GitHubAppDO after a lost answer', { timeout: 180_000 }, () => {
+  it('creates one check run, one comment and one pull request when GitHub did each but its answer was lost', async () => {
+    const { apiKey } = await newTenant('owner');
+    const key = `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`;
+    const put = await send('PUT', '/v1/secrets/ANTHROPIC_API_KEY', apiKey, { value: key });
+    expect(put.status, await put.text()).toBe(201);
+    const repo = await addStandInRepository();
+    await setStandInPermission(repo.fullName, SENDER, 'write');
+    await mapInstallation(apiKey, repo.installationId, {});
+    for (const operation of [
+      'POST /repos/{owner}/{repo}/check-runs',
+      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'POST /repos/{owner}/{repo}/pulls',
+    ]) {
+      await addStandInFault({
+        operation,
+        repository: repo.fullName,
+        status: 502,
+        times: 1,
+        after: true,
+      });
+    }
+
+    const payload = merged(example('issue_comment', 'created'), {
+      installation: { id: repo.installationId },
+      repository: {
+        name: repo.name,
+        full_name: repo.fullName,
+        owner: { login: repo.owner },
+        clone_url: repo.cloneUrl,
+        default_branch: 'main',
+        private: false,
+      },
+      issue: { number: 21, title: 'Add notes', pull_request: undefined },
+      comment: {
+        id: 700_021,
+        body: '/omni add a notes file RUN[echo "notes" > NOTES.md]',
+        user: { login: SENDER, type: 'User' },
+      },
+      sender: { login: SENDER, type: 'User' },
+    });
+    const { res, deliveryId } = await deliver('issue_comment', payload);
+    expect(res.status, await res.text()).toBe(202);
+    const row = await eventually(
+      () => deliveryRow(deliveryId),
+      (r) => r !== null && r.outcome !== 'accepted',
+    );
+    expect(row?.outcome, row?.reason ?? '').toBe('job_created');
+    const jobId = row?.job_id ?? '';
+    const ended = await waitForEnd(apiKey, jobId);
+    expect(ended.status, JSON.stringify(ended.error)).toBe('succeeded');
+
+    const state = await eventually(
+      () => standInState(repo.fullName),
+      (s) =>
+        s.checkRuns.some((r) => r.status === 'completed') &&
+        s.comments.some((c) => c.body.includes(MARKER)),
+    );
+    // Each create was carried out once and its answer lost once (502 after the fact).
+    const lost = state.requests.filter((r) => r.status === 502);
+    expect(lost.map((r) => r.operation).sort()).toEqual([
+      'POST /repos/{owner}/{repo}/check-runs',
+      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'POST /repos/{owner}/{repo}/pulls',
+    ]);
+    expect(state.checkRuns).toHaveLength(1);
+    expect(state.checkRuns[0]).toMatchObject({ external_id: jobId, conclusion: 'success' });
+    const answers = state.comments.filter((c) => c.body.includes(MARKER));
+    expect(answers).toHaveLength(1);
+    expect(answers[0]?.body).toContain(`<!-- omni job:${jobId} -->`);
+    expect(state.pulls).toHaveLength(1);
+    // The comment names the pull request it found again, not a failure to open one.
+    expect(answers[0]?.body).toContain(`pull request #${state.pulls[0]?.number}`);
+    const gh = await env.DB.prepare('SELECT check_run_id FROM github_jobs WHERE job_id = ?')
+      .bind(jobId)
+      .first();
+    expect(gh).toEqual({ check_run_id: state.checkRuns[0]?.id });
+    await expectNoViolations(repo.fullName);
+  });
+});
