@@ -35,6 +35,16 @@ export class GitHubAppDO extends DurableObject<Env> {
     const parsed = workSchema.parse(work);
     const key = workKey(parsed.deliveryId);
     const now = Date.now();
+    if (this.storage.suspendedSince() !== null && this.storage.get(key) === null) {
+      // Suspended on GitHub: the trigger is acknowledged and starts nothing.
+      await recordDeliveryOutcome(
+        this.env.DB,
+        parsed.deliveryId,
+        'ignored',
+        `installation ${parsed.installationId} is suspended on GitHub: unsuspend it to start jobs`,
+      );
+      return;
+    }
     if (!this.storage.insert(key, 'work', parsed, null, now)) {
       const existing = this.storage.get(key);
       if (existing?.state !== 'failed') return;
@@ -42,6 +52,14 @@ export class GitHubAppDO extends DurableObject<Env> {
       this.storage.replaceBody(key, parsed, now);
     }
     await this.arm(now);
+  }
+
+  /**
+   * The installation was suspended on GitHub (`installation.suspend`), or is no longer
+   * (`unsuspend`, `deleted`): while it is, `intake` takes no trigger.
+   */
+  setSuspended(suspended: boolean): void {
+    this.storage.setSuspended(suspended ? Date.now() : null);
   }
 
   /** Takes the latest change of a job started from GitHub (idempotent: the latest wins). */

@@ -27,6 +27,8 @@ const migrations: readonly string[] = [
    );
    CREATE INDEX items_due ON items (state, due_at);
    CREATE INDEX items_job ON items (job_id);`,
+  // One row when the installation is suspended on GitHub (since when).
+  `CREATE TABLE suspension (id INTEGER PRIMARY KEY CHECK (id = 1), since INTEGER NOT NULL);`,
 ];
 
 export const workSchema = z.object({
@@ -149,6 +151,19 @@ export class GitHubStorage {
         this.sql.exec('INSERT INTO schema_migrations (version) VALUES (?)', version);
       });
     });
+  }
+
+  /** Since when the installation is suspended, or null. */
+  suspendedSince(): number | null {
+    const rows = this.sql.exec('SELECT since FROM suspension WHERE id = 1').toArray();
+    const since = rows[0]?.['since'];
+    return typeof since === 'number' ? since : null;
+  }
+
+  /** Marks the installation suspended since `since` (kept if it already is), or not (null). */
+  setSuspended(since: number | null): void {
+    if (since === null) this.sql.exec('DELETE FROM suspension');
+    else this.sql.exec('INSERT OR IGNORE INTO suspension (id, since) VALUES (1, ?)', since);
   }
 
   get(key: string): Item | null {

@@ -25,6 +25,8 @@ export const auditActions = [
   'webhook.redeliver',
   'github.installation.put',
   'github.installation.delete',
+  'github.installation.suspend',
+  'github.installation.unsuspend',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -108,6 +108,18 @@ export async function deleteInstallation(
   return deleted.length > 0;
 }
 
+/** Sets the account login of installation `id`'s mapping, as GitHub last named it. */
+export async function setInstallationAccount(
+  d1: D1Database,
+  id: number,
+  accountLogin: string,
+): Promise<void> {
+  await drizzle(d1)
+    .update(githubInstallations)
+    .set({ accountLogin, updatedAt: Date.now() })
+    .where(eq(githubInstallations.installationId, id));
+}
+
 /**
  * "Older than `cursor`" on (created_at, installation_id). The cursor's id is the installation id
  * in decimal (the route refuses another one).

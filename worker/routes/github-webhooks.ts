@@ -37,6 +37,12 @@ import {
   type InstallationMapping,
   type TriggerDecision,
 } from '../github/triggers.ts';
+import {
+  applyInstallationChange,
+  installationChangeOf,
+  installationReason,
+  type InstallationChange,
+} from '../github/installation-events.ts';
 import { gitHubAppObjectName } from '../github/work.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { problem } from '../schemas/responses.ts';
@@ -100,7 +106,13 @@ function requiredHeader(c: Context<AppEnv>, name: string, pattern: RegExp): stri
 
 /** What the intake made of a delivery, and the tenant whose installation sent it (if mapped). */
 type Decided =
-  | { kind: 'decided'; decision: TriggerDecision; tenantId: string | null }
+  | {
+      kind: 'decided';
+      decision: TriggerDecision;
+      tenantId: string | null;
+      /** An installation delivery's change, carried out once the delivery is recorded. */
+      change?: { change: InstallationChange; id: number; row: GitHubInstallationRow | null };
+    }
   | { kind: 'invalid'; errors: FieldError[]; tenantId: string | null };
 
 /** Looks up the installation's mapping and project and decides what the delivery asks for. */
@@ -128,6 +140,19 @@ async function decide(
   const parsed = parsePayload(event, body);
   if (!parsed.ok) return { kind: 'invalid', errors: parsed.errors, tenantId };
   const app = loadGitHubAppIdentity(env);
+  if (parsed.value.event === 'installation') {
+    const installation = parsed.value.payload.installation.id;
+    const change = installationChangeOf(parsed.value.payload);
+    if (change !== null) {
+      const reason = installationReason(change, installation, row !== null);
+      return {
+        kind: 'decided',
+        decision: { kind: 'ignore', reason },
+        tenantId,
+        change: { change, id: installation, row },
+      };
+    }
+  }
   const mapping = row ? toMapping(row) : null;
   const project = mapping ? await findProject(env.DB, mapping.tenantId, mapping.projectId) : null;
   if (mapping && !project) {
@@ -229,6 +254,22 @@ githubWebhookRoutes.post(
     if (claim.kind === 'duplicate' && !(handOverAgain && decision.kind === 'work')) {
       log('info', 'github delivery repeated', { ...fields, outcome: claim.outcome });
       return c.json({ delivery_id: deliveryId, outcome: 'duplicate' as const }, 200);
+    }
+    if (decided.change !== undefined) {
+      const { change, id, row: mapping } = decided.change;
+      try {
+        await applyInstallationChange(c.env, change, id, mapping, {
+          deliveryId,
+          sender: envelope.sender,
+        });
+      } catch (error) {
+        await setDeliveryOutcome(c.env.DB, deliveryId, 'failed', 'could not be carried out');
+        log('error', 'github installation change failed', { ...fields, ...errorFields(error) });
+        throw new ApiError(
+          'not_ready',
+          'The installation change could not be carried out now. Redeliver it.',
+        );
+      }
     }
     if (decision.kind === 'ignore') {
       log('info', 'github delivery ignored', { ...fields, tenant_id: tenantId, reason });
