@@ -1215,7 +1215,9 @@ export interface components {
       | 'webhook.delete'
       | 'webhook.redeliver'
       | 'github.installation.put'
-      | 'github.installation.delete';
+      | 'github.installation.delete'
+      | 'github.installation.suspend'
+      | 'github.installation.unsuspend';
     TenantExport: {
       /** @enum {string} */
       format: 'omni.tenant-export/1';
