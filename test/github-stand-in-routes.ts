@@ -109,6 +109,27 @@ function applyCheckRunFields(run: CheckRun, body: JsonObject): string | null {
   return null;
 }
 
+/** The repository a pull request's head is in: this one, or the fork it names. */
+function headRepositoryJson(
+  pull: StandInState['pulls'][number],
+  repo: StandInRepository,
+  site: Site,
+) {
+  const own = repositoryJson(repo, site);
+  if (pull.fork === undefined) return own;
+  const [owner = '', name = ''] = pull.fork.split('/');
+  return {
+    ...own,
+    id: own.id + 1_000_000,
+    node_id: `R_fork_${own.id}`,
+    name,
+    full_name: pull.fork,
+    owner: { login: owner, id: 1, type: 'User' },
+    html_url: `https://github.com/${pull.fork}`,
+    clone_url: `${site.gitBaseUrl ?? 'http://git.invalid'}/${pull.fork}.git`,
+  };
+}
+
 function pullJson(
   pull: StandInState['pulls'][number],
   repo: StandInRepository,
@@ -123,7 +144,7 @@ function pullJson(
     draft: pull.draft,
     html_url: `https://github.com/${repo.fullName}/pull/${pull.number}`,
     user: botUser(site),
-    head: { ref: pull.head, sha: pull.headSha, repo: repositoryJson(repo, site) },
+    head: { ref: pull.head, sha: pull.headSha, repo: headRepositoryJson(pull, repo, site) },
     base: { ref: pull.base, sha: baseSha, repo: repositoryJson(repo, site) },
   };
 }

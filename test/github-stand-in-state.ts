@@ -78,6 +78,8 @@ export interface PullRequest {
   base: string;
   draft: boolean;
   state: 'open' | 'closed';
+  /** `owner/name` of the fork the head branch is in, when it is not this repository. */
+  fork?: string;
 }
 
 /** One request the stand-in answered (never the credential itself). */
@@ -251,4 +253,29 @@ export async function isAncestor(repoPath: string, ancestor: string, descendant:
   } catch {
     return false;
   }
+}
+
+/**
+ * Adds a commit (the same tree as the branch's head, a new message) on top of `branch`, as a
+ * push would; the new commit's SHA.
+ */
+export async function addCommit(repoPath: string, branch: string, message: string) {
+  const ref = `refs/heads/${branch}`;
+  const parent = await refSha(repoPath, ref);
+  if (parent === null) throw new Error(`no branch ${branch}`);
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'Octo Dev',
+    GIT_AUTHOR_EMAIL: 'octo-dev@example.com',
+    GIT_COMMITTER_NAME: 'Octo Dev',
+    GIT_COMMITTER_EMAIL: 'octo-dev@example.com',
+  };
+  const { stdout } = await run(
+    'git',
+    ['commit-tree', `${parent}^{tree}`, '-p', parent, '-m', message],
+    { cwd: repoPath, env },
+  );
+  const sha = stdout.trim();
+  await run('git', ['update-ref', ref, sha, parent], { cwd: repoPath });
+  return sha;
 }

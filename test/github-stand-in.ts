@@ -30,6 +30,10 @@
  * - `POST /_stand-in/faults` `{operation, repository?, status, times?, headers?, message?, after?}`:
  *   the next calls of `operation` (e.g. `POST /repos/{owner}/{repo}/check-runs`), about
  *   `repository` when given, answer `status` (with `after`, once the call was carried out);
+ * - `POST /_stand-in/commits` `{repository, branch, message?}` → `{sha}`: a new commit on the
+ *   branch, as if someone pushed (a pull request's `synchronize`);
+ * - `POST /_stand-in/pulls` `{repository, number, head, base?, fork?}`: a pull request someone
+ *   opened (its head branch read from the repository; `fork`: shown as in that fork);
  * - `POST /_stand-in/tokens/check` `{token, repository}` → `{valid}`;
  * - `POST /_stand-in/reset`: forgets records, tokens and faults (repositories and permissions stay).
  */
@@ -48,7 +52,9 @@ import {
 } from './github-openapi.ts';
 import { repositoryJson, routes, type Site } from './github-stand-in-routes.ts';
 import {
+  addCommit,
   createBareRepository,
+  refSha,
   StandInState,
   type IssuedToken,
   type Permission,
@@ -257,6 +263,49 @@ export async function startGitHubStandIn(options: { seed: string }): Promise<Git
     if (route === 'POST /tokens/revoke') {
       const repository = z.object({ repository: z.string() }).parse(json).repository;
       return send(res, 200, { revoked: state.revokeTokens(repository) });
+    }
+    if (route === 'POST /commits') {
+      const c = z
+        .object({
+          repository: z.string(),
+          branch: z.string(),
+          message: z.string().default('A push'),
+        })
+        .parse(json);
+      const [owner = '', name = ''] = c.repository.split('/');
+      const repo = state.repository(owner, name);
+      if (repo === null) return send(res, 404, { message: `no repository ${c.repository}` });
+      return send(res, 201, { sha: await addCommit(repo.path, c.branch, c.message) });
+    }
+    if (route === 'POST /pulls') {
+      const p = z
+        .object({
+          repository: z.string(),
+          number: z.number().int().positive(),
+          head: z.string(),
+          base: z.string().default('main'),
+          fork: z.string().optional(),
+        })
+        .parse(json);
+      const [owner = '', name = ''] = p.repository.split('/');
+      const repo = state.repository(owner, name);
+      const headSha = repo === null ? null : await refSha(repo.path, `refs/heads/${p.head}`);
+      if (repo === null || headSha === null) {
+        return send(res, 404, { message: `no branch ${p.head} in ${p.repository}` });
+      }
+      state.pulls.push({
+        number: p.number,
+        repository: repo.fullName,
+        title: `Pull request ${p.number}`,
+        body: null,
+        head: p.head,
+        headSha,
+        base: p.base,
+        draft: false,
+        state: 'open',
+        ...(p.fork === undefined ? {} : { fork: p.fork }),
+      });
+      return send(res, 201, { number: p.number, headSha });
     }
     if (route === 'POST /faults') {
       state.faults.push(faultSchema.parse(json));

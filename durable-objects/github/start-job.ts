@@ -17,6 +17,7 @@ import {
 } from '../../worker/github/api.ts';
 import type { GitHubJobLink, GitHubWork } from '../../worker/github/work.ts';
 import { createGitHubJob, jobBodyOf, parseJobBody } from '../../worker/github/jobs.ts';
+import { FORK_REASON, sameCloneUrl } from '../../worker/github/triggers.ts';
 import { CHECK_RUN_NAME, refusalComment } from './answers.ts';
 import {
   findGitHubJobByCheckRun,
@@ -160,6 +161,8 @@ class WorkRun {
     if (!progress.head) {
       const head = progress.rerun?.head ?? (await this.lookUpHead());
       if (head === null) return this.ignore(`${this.repository} has no commit to run on.`);
+      // Before the job: a fork's pull request costs nothing (docs/github.md, "Forks").
+      if (head === 'fork') return this.refuseFork();
       progress.head = head;
       this.save();
     }
@@ -170,18 +173,37 @@ class WorkRun {
     return 'done';
   }
 
+  /** A comment on a fork's pull request: the commenter is told why, and nothing is started. */
+  private async refuseFork(): Promise<WorkOutcome> {
+    const { work, progress } = this;
+    if (work.issueNumber !== null && !progress.refusalSent) {
+      await orPermanentFailure(() =>
+        createIssueComment(
+          this.gh,
+          work.issueNumber ?? 0,
+          refusalComment(`This is ${FORK_REASON}.`),
+        ),
+      );
+      progress.refusalSent = true;
+      this.save();
+    }
+    return this.ignore(FORK_REASON);
+  }
+
   /** The commit to run on: the work's, a pull request's head, or the default branch's. */
-  private async lookUpHead(): Promise<z.infer<typeof headSchema> | null> {
+  private async lookUpHead(): Promise<z.infer<typeof headSchema> | 'fork' | null> {
     const { work } = this;
     if (work.head) return work.head;
     if (work.isPullRequest && work.issueNumber !== null) {
       const pull = await getPullRequest(this.gh, work.issueNumber);
       if (!pull) throw new GiveUp(`Pull request #${work.issueNumber} was not found.`);
-      return {
-        sha: pull.head.sha,
-        ref: pull.head.ref,
-        cloneUrl: pull.head.cloneUrl ?? work.repository.cloneUrl,
-      };
+      if (
+        pull.head.cloneUrl === null ||
+        !sameCloneUrl(pull.head.cloneUrl, work.repository.cloneUrl)
+      ) {
+        return 'fork';
+      }
+      return { sha: pull.head.sha, ref: pull.head.ref, cloneUrl: work.repository.cloneUrl };
     }
     const branch = work.repository.defaultBranch;
     const sha = await getBranchSha(this.gh, branch);

@@ -86,6 +86,23 @@ export async function standInTokenValid(token: string, repository: string): Prom
 }
 
 /** The next `times` calls of `operation` about `repository` answer `status` (with `headers`). */
+/** Pushes a new commit onto `branch` of `repository` (same tree); its SHA. */
+export async function addStandInCommit(repository: string, branch: string): Promise<string> {
+  const answer = await send('POST', '/commits', { repository, branch });
+  return z.object({ sha: z.string() }).parse(answer).sha;
+}
+
+/** A pull request someone opened from `head` (in `fork` when given) into `base`. */
+export async function addStandInPull(pull: {
+  repository: string;
+  number: number;
+  head: string;
+  base?: string;
+  fork?: string;
+}): Promise<void> {
+  await send('POST', '/pulls', pull);
+}
+
 export async function addStandInFault(fault: {
   operation: string;
   repository: string | null;

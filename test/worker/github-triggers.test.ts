@@ -14,6 +14,7 @@ import { GitHubInstallationSettingsSchema } from '../../worker/github/settings.t
 import {
   capPrompt,
   decideTrigger,
+  FORK_REASON,
   mentions,
   type InstallationMapping,
   type TriggerInput,
@@ -128,7 +129,7 @@ describe('decideTrigger', () => {
     }
   });
 
-  it('a pull request from a deleted fork has no head to clone: GitHubAppDO looks it up', () => {
+  it('a pull request from a fork, or from a deleted fork, is not reviewed', () => {
     const body = merged(example('pull_request', 'opened', 1), {
       installation: { id: 7 },
       pull_request: { head: { repo: null } },
@@ -139,7 +140,15 @@ describe('decideTrigger', () => {
     const decision = decideTrigger(
       input(parsed('pull_request', body), { mapping: { ...mapping, settings } }),
     );
-    expect(decision.kind === 'work' && decision.work.head).toBeNull();
+    expect(decision).toEqual({ kind: 'ignore', reason: FORK_REASON });
+    const fork = merged(body, {
+      pull_request: {
+        head: { repo: { clone_url: 'https://github.com/someone-else/Hello-World.git' } },
+      },
+    });
+    expect(
+      decideTrigger(input(parsed('pull_request', fork), { mapping: { ...mapping, settings } })),
+    ).toEqual({ kind: 'ignore', reason: FORK_REASON });
   });
 });
 

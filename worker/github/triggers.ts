@@ -54,6 +54,24 @@ const ignore = (reason: string): TriggerDecision => ({ kind: 'ignore', reason })
 const REVIEWED_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review']);
 const COMMAND = /^\s*\/omni(?:\s+([\s\S]*))?$/;
 
+/**
+ * Why a pull request from a fork starts nothing: its head is in another repository, which the
+ * installation's token (scoped to the base repository) may not read and which the project's
+ * allow-list (checked against the base repository) does not cover.
+ */
+export const FORK_REASON =
+  "a pull request from a fork: Omni runs only on branches of the repository itself (the installation's token and the project's allow-list cover that repository alone)";
+
+/** Whether two clone URLs name the same repository (GitHub's names are not case-sensitive). */
+export function sameCloneUrl(a: string, b: string): boolean {
+  const norm = (url: string) =>
+    url
+      .trim()
+      .toLowerCase()
+      .replace(/\.git$/, '');
+  return norm(a) === norm(b);
+}
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** True when `body` mentions `@slug` as a whole handle (not `@slug-other` or `x@slug`). */
@@ -165,14 +183,15 @@ function fromPullRequest(
   if (!settings.triggers.pull_request_review) return 'pull request review is off';
   const pr = p.pull_request;
   if (pr.draft) return 'a draft pull request (it is reviewed when marked ready)';
+  if (pr.head.repo === null || !sameCloneUrl(pr.head.repo.clone_url, p.repository.clone_url)) {
+    return FORK_REASON;
+  }
   const where = context(p.repository, 'pull request', pr.number, pr.title);
   const prompt =
     `${where}\n\nReview this pull request: the changes of branch ${pr.head.ref} ` +
     `(commit ${pr.head.sha}) against ${pr.base.ref}. Point out bugs, risks and missing tests, ` +
     `with the file and line of each.\n\nIts description:\n\n${pr.body ?? '(none)'}`;
-  const head = pr.head.repo
-    ? { sha: pr.head.sha, ref: pr.head.ref, cloneUrl: pr.head.repo.clone_url }
-    : null;
+  const head = { sha: pr.head.sha, ref: pr.head.ref, cloneUrl: p.repository.clone_url };
   return {
     trigger: 'pull_request',
     issueNumber: pr.number,
