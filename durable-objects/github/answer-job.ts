@@ -34,6 +34,7 @@ import {
 } from './records.ts';
 import { checkRunOfWork } from './start-job.ts';
 import {
+  CLOCK_SLACK_MS,
   GiveUp,
   WaitForOther,
   jobPageUrl,
@@ -44,8 +45,6 @@ import {
 import type { Item } from './storage.ts';
 
 const STATUS_RANK = { queued: 0, in_progress: 1, completed: 2 } as const;
-/** How far GitHub's clock may be behind ours when looking for a comment posted since a time. */
-const CLOCK_SLACK_MS = 10 * 60_000;
 
 /** The check run change that `fields` asks for (api.ts's names). */
 function toChange(fields: CheckRunFields, detailsUrl: string | null): CheckRunChange {

@@ -16,6 +16,11 @@ export function jobMarker(jobId: string): string {
   return `<!-- omni job:${jobId} -->`;
 }
 
+/** Marks the comment that answers delivery `deliveryId` when it started no job. */
+export function deliveryMarker(deliveryId: string): string {
+  return `<!-- omni delivery:${deliveryId} -->`;
+}
+
 /** The check run's name, in the pull request's checks list. */
 export const CHECK_RUN_NAME = 'Omni';
 /** GitHub refuses comment bodies over 65536 characters; this leaves room for the frame. */
@@ -203,8 +208,12 @@ export function resultComment(
 }
 
 /** The comment that says why a trigger started no job, and what to fix. */
-export function refusalComment(reason: string): string {
-  return [OMNI_MARKER, `⚠️ **Omni did not start a job.** ${oneLine(reason, 2_000)}`].join('\n');
+export function refusalComment(reason: string, marker?: string): string {
+  return [
+    OMNI_MARKER,
+    ...(marker === undefined ? [] : [marker]),
+    `⚠️ **Omni did not start a job.** ${oneLine(reason, 2_000)}`,
+  ].join('\n');
 }
 
 /** The pull request that proposes the agent's changes. */

@@ -11,6 +11,7 @@ import {
   createCheckRun,
   createIssueComment,
   findCheckRun,
+  findIssueComment,
   getBranchSha,
   getPullRequest,
   repositoryPermission,
@@ -18,7 +19,7 @@ import {
 import type { GitHubJobLink, GitHubWork } from '../../worker/github/work.ts';
 import { createGitHubJob, jobBodyOf, parseJobBody } from '../../worker/github/jobs.ts';
 import { FORK_REASON, sameCloneUrl } from '../../worker/github/triggers.ts';
-import { CHECK_RUN_NAME, refusalComment } from './answers.ts';
+import { CHECK_RUN_NAME, deliveryMarker, refusalComment } from './answers.ts';
 import {
   findGitHubJobByCheckRun,
   insertGitHubJob,
@@ -28,7 +29,14 @@ import {
   saveAnswered,
   setCheckRunId,
 } from './records.ts';
-import { GiveUp, jobPageUrl, orPermanentFailure, repoContext, type StepContext } from './steps.ts';
+import {
+  CLOCK_SLACK_MS,
+  GiveUp,
+  jobPageUrl,
+  orPermanentFailure,
+  repoContext,
+  type StepContext,
+} from './steps.ts';
 import { jobKey, type Item } from './storage.ts';
 
 const headSchema = z.object({ sha: z.string(), ref: z.string(), cloneUrl: z.string() });
@@ -54,6 +62,8 @@ const workProgressSchema = z.object({
   created: z.boolean().optional(),
   refusal: z.string().optional(),
   refusalSent: z.boolean().optional(),
+  /** When the refusal's comment was first asked for (a retry looks for it from then on). */
+  refusalAttemptedAt: z.number().int().optional(),
   rowWritten: z.boolean().optional(),
   checkRun: z
     .union([z.object({ id: z.number().int() }), z.object({ error: z.string() })])
@@ -73,7 +83,7 @@ export type WorkOutcome = 'done' | 'refused';
 
 /** The progress of a work item that is started again: its refusal is forgotten. */
 export function restartedProgress(progress: Record<string, unknown>): Record<string, unknown> {
-  const { refusal: _r, refusalSent: _s, ...rest } = progress;
+  const { refusal: _r, refusalSent: _s, refusalAttemptedAt: _a, ...rest } = progress;
   return rest;
 }
 
@@ -175,19 +185,37 @@ class WorkRun {
 
   /** A comment on a fork's pull request: the commenter is told why, and nothing is started. */
   private async refuseFork(): Promise<WorkOutcome> {
-    const { work, progress } = this;
-    if (work.issueNumber !== null && !progress.refusalSent) {
-      await orPermanentFailure(() =>
-        createIssueComment(
-          this.gh,
-          work.issueNumber ?? 0,
-          refusalComment(`This is ${FORK_REASON}.`),
-        ),
-      );
-      progress.refusalSent = true;
-      this.save();
-    }
+    await this.commentRefusalOnce(`This is ${FORK_REASON}.`);
     return this.ignore(FORK_REASON);
+  }
+
+  /**
+   * Tells the issue or pull request why no job started, once: a retry after an attempt whose
+   * answer was lost finds that comment by the delivery's marker instead of posting another.
+   */
+  private async commentRefusalOnce(reason: string): Promise<void> {
+    const { work, progress } = this;
+    const issueNumber = work.issueNumber;
+    if (issueNumber === null || progress.refusalSent) return;
+    const marker = deliveryMarker(work.deliveryId);
+    const earlier =
+      progress.refusalAttemptedAt === undefined
+        ? null
+        : await findIssueComment(
+            this.gh,
+            issueNumber,
+            marker,
+            new Date(progress.refusalAttemptedAt - CLOCK_SLACK_MS),
+          );
+    if (earlier === null) {
+      progress.refusalAttemptedAt ??= this.ctx.now;
+      this.save();
+      await orPermanentFailure(() =>
+        createIssueComment(this.gh, issueNumber, refusalComment(reason, marker)),
+      );
+    }
+    progress.refusalSent = true;
+    this.save();
   }
 
   /** The commit to run on: the work's, a pull request's head, or the default branch's. */
@@ -249,15 +277,8 @@ class WorkRun {
   }
 
   private async answerRefusal(reason: string): Promise<WorkOutcome> {
-    const { work, progress } = this;
-    if (work.issueNumber !== null && !progress.refusalSent) {
-      await orPermanentFailure(() =>
-        createIssueComment(this.gh, work.issueNumber ?? 0, refusalComment(reason)),
-      );
-      progress.refusalSent = true;
-      this.save();
-    }
-    await recordDeliveryOutcome(this.ctx.env.DB, work.deliveryId, 'failed', reason);
+    await this.commentRefusalOnce(reason);
+    await recordDeliveryOutcome(this.ctx.env.DB, this.work.deliveryId, 'failed', reason);
     return 'refused';
   }
 

@@ -15,6 +15,9 @@ export interface StepContext {
   now: number;
 }
 
+/** How far GitHub's clock may be behind ours when looking for a comment posted since a time. */
+export const CLOCK_SLACK_MS = 10 * 60_000;
+
 /** The calls of installation `installationId` on `owner/name`. */
 export function repoContext(env: Env, installationId: number, repository: string): GitHubContext {
   const [owner = '', repo = ''] = repository.split('/');

@@ -3,7 +3,7 @@
  * comment, pull request) but its answer never arrives (the stand-in applies the call, then
  * answers 502 — as when the object is evicted before it saved what it got). The retry finds
  * what was created (the check run by its external_id, the comment by the job's marker, the pull
- * request by its branch) and creates nothing twice.
+ * request by its branch, a refusal by the delivery's marker) and creates nothing twice.
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
@@ -36,7 +36,60 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   }
 }
 
+function commentPayload(
+  repo: Awaited<ReturnType<typeof addStandInRepository>>,
+  issueNumber: number,
+  body: string,
+) {
+  return merged(example('issue_comment', 'created'), {
+    installation: { id: repo.installationId },
+    repository: {
+      name: repo.name,
+      full_name: repo.fullName,
+      owner: { login: repo.owner },
+      clone_url: repo.cloneUrl,
+      default_branch: 'main',
+      private: false,
+    },
+    issue: { number: issueNumber, title: 'Add notes', pull_request: undefined },
+    comment: { id: 700_000 + issueNumber, body, user: { login: SENDER, type: 'User' } },
+    sender: { login: SENDER, type: 'User' },
+  });
+}
+
 describe('GitHubAppDO after a lost answer', { timeout: 180_000 }, () => {
+  it('posts one refusal comment when GitHub posted it but its answer was lost', async () => {
+    const { apiKey } = await newTenant('owner');
+    const repo = await addStandInRepository();
+    await setStandInPermission(repo.fullName, SENDER, 'write');
+    // No ANTHROPIC_API_KEY: the job is refused, and the refusal is a comment.
+    await mapInstallation(apiKey, repo.installationId, {});
+    await addStandInFault({
+      operation: 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      repository: repo.fullName,
+      status: 502,
+      times: 1,
+      after: true,
+    });
+    const { res, deliveryId } = await deliver(
+      'issue_comment',
+      commentPayload(repo, 22, '/omni fix the build'),
+    );
+    expect(res.status, await res.text()).toBe(202);
+    const row = await eventually(
+      () => deliveryRow(deliveryId),
+      (r) => r !== null && r.outcome !== 'accepted',
+    );
+    expect(row?.outcome).toBe('failed');
+    const state = await standInState(repo.fullName);
+    expect(state.requests.filter((r) => r.status === 502)).toHaveLength(1);
+    const refusals = state.comments.filter((c) => c.body.includes(MARKER));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]?.body).toContain(`<!-- omni delivery:${deliveryId} -->`);
+    expect(refusals[0]?.body).toContain('did not start a job');
+    await expectNoViolations(repo.fullName);
+  });
+
   it('creates one check run, one comment and one pull request when GitHub did each but its answer was lost', async () => {
     const { apiKey } = await newTenant('owner');
     const key = `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`;
@@ -59,24 +112,7 @@ describe('GitHubAppDO after a lost answer', { timeout: 180_000 }, () => {
       });
     }
 
-    const payload = merged(example('issue_comment', 'created'), {
-      installation: { id: repo.installationId },
-      repository: {
-        name: repo.name,
-        full_name: repo.fullName,
-        owner: { login: repo.owner },
-        clone_url: repo.cloneUrl,
-        default_branch: 'main',
-        private: false,
-      },
-      issue: { number: 21, title: 'Add notes', pull_request: undefined },
-      comment: {
-        id: 700_021,
-        body: '/omni add a notes file RUN[echo "notes" > NOTES.md]',
-        user: { login: SENDER, type: 'User' },
-      },
-      sender: { login: SENDER, type: 'User' },
-    });
+    const payload = commentPayload(repo, 21, '/omni add a notes file RUN[echo "notes" > NOTES.md]');
     const { res, deliveryId } = await deliver('issue_comment', payload);
     expect(res.status, await res.text()).toBe(202);
     const row = await eventually(
