@@ -38,10 +38,10 @@ import { validationHook } from './validation.ts';
 export const MAX_BODY_BYTES = 128 * 1024;
 
 /**
- * Omni is not published under an open licence (package.json is private). `identifier` (an SPDX
- * expression) is OpenAPI 3.1's; hono's config type follows 3.0, which knows only `url`.
+ * Omni is open source under the MIT licence (LICENSE). `identifier` (an SPDX expression) is
+ * OpenAPI 3.1's; hono's config type follows 3.0, which knows only `url`.
  */
-const license = { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' };
+const license = { name: 'MIT', identifier: 'MIT' };
 
 /**
  * The top of the OpenAPI document (docs/openapi.json is its committed copy, checked against the
