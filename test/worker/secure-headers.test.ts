@@ -89,7 +89,7 @@ describe('/docs', () => {
     expect(await script.text()).toContain('/openapi.json');
   });
 
-  it('has no route in the Worker any more', async () => {
+  it('no longer has a route in the Worker', async () => {
     const res = await exports.default.fetch(new Request('https://omni.test/docs'));
     expect(res.status).toBe(404);
     await res.body?.cancel();

@@ -423,7 +423,7 @@ export const githubDeliveries = sqliteTable(
     action: text('action'),
     installationId: integer('installation_id'),
     tenantId: text('tenant_id'),
-    /** `owner/name` of the repository the event is about, if any. */
+    /** `owner/name` of the repository the event is about (null: none). */
     repository: text('repository'),
     /** The login of whoever caused the event. */
     sender: text('sender'),
@@ -458,9 +458,9 @@ export const githubJobs = sqliteTable(
     repository: text('repository').notNull(),
     trigger: text('trigger', { enum: githubTriggers }).notNull(),
     deliveryId: text('delivery_id').notNull(),
-    /** The issue or pull request the job answers, if any. */
+    /** The issue or pull request the job answers (null: none). */
     issueNumber: integer('issue_number'),
-    /** The comment that asked for the job (it gets the reaction), if any. */
+    /** The comment that asked for the job (it gets the reaction); null: none. */
     commentId: integer('comment_id'),
     /** The commit the check run is on, and the branch the job ran on. */
     headSha: text('head_sha').notNull(),
