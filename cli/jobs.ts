@@ -1,21 +1,12 @@
 /** `omni jobs` (a page of the tenant's jobs) and `omni cancel <id>`. */
 import type { Command } from 'commander';
 import { call, connect, type Job } from './api.ts';
+import { jobStatuses, type JobStatus } from '../worker/domain/jobs.ts';
 import { UsageError } from './errors.ts';
 import { colourful, formatElapsed, formatUsd, painter, paintStatus } from './terminal.ts';
 
-const STATUSES = [
-  'queued',
-  'provisioning',
-  'cloning',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'canceled',
-] as const;
-
-type Status = (typeof STATUSES)[number];
+const STATUSES = jobStatuses;
+type Status = JobStatus;
 
 function isStatus(value: string): value is Status {
   return (STATUSES as readonly string[]).includes(value);

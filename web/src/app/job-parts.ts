@@ -3,29 +3,16 @@
  * answers it (and the status events of its stream, which carry the same times).
  */
 import type { components } from '../../../client/index.ts';
+import { isFinalStatus, jobStatuses } from '../../../worker/domain/jobs.ts';
 import { el, formatDuration, formatTime, formatUsd } from './dom.ts';
 
 export type Job = components['schemas']['Job'];
 export type JobStatus = components['schemas']['JobStatus'];
 type JobCost = components['schemas']['JobCost'];
 
-export const JOB_STATUSES: readonly JobStatus[] = [
-  'queued',
-  'provisioning',
-  'cloning',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'canceled',
-];
-
-export const FINAL_STATUSES: readonly JobStatus[] = [
-  'succeeded',
-  'failed',
-  'timed_out',
-  'canceled',
-];
+/** Every status in lifecycle order, and the final ones (the API's own lists). */
+export const JOB_STATUSES: readonly JobStatus[] = jobStatuses;
+export const FINAL_STATUSES: readonly JobStatus[] = jobStatuses.filter(isFinalStatus);
 
 const STEPS = [
   { label: 'queued', at: (j: Job) => j.created_at },
