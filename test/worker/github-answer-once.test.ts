@@ -7,63 +7,40 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
 import {
-  addStandInFault,
-  addStandInRepository,
-  expectNoViolations,
-  setStandInPermission,
-  standInState,
-} from './github-stand-in-client.ts';
-import {
-  deliver,
-  deliveryRow,
-  example,
-  mapInstallation,
-  merged,
-} from './github-webhook-helpers.ts';
-import { newTenant, waitForEnd } from './helpers.ts';
-import { send } from './identity-helpers.ts';
+  eventually,
+  goodAnthropicKey,
+  issueCommentPayload,
+  jobOf,
+  setUpGitHubTenant,
+  settled,
+  type StandInRepository,
+} from './github-job-helpers.ts';
+import { addStandInFault, expectNoViolations, standInState } from './github-stand-in-client.ts';
+import { deliver } from './github-webhook-helpers.ts';
+import { waitForEnd } from './helpers.ts';
 
 const SENDER = 'octo-lost-answer';
 const MARKER = '<!-- omni -->';
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-function commentPayload(
-  repo: Awaited<ReturnType<typeof addStandInRepository>>,
-  issueNumber: number,
-  body: string,
-) {
-  return merged(example('issue_comment', 'created'), {
-    installation: { id: repo.installationId },
-    repository: {
-      name: repo.name,
-      full_name: repo.fullName,
-      owner: { login: repo.owner },
-      clone_url: repo.cloneUrl,
-      default_branch: 'main',
-      private: false,
-    },
-    issue: { number: issueNumber, title: 'Add notes', pull_request: undefined },
-    comment: { id: 700_000 + issueNumber, body, user: { login: SENDER, type: 'User' } },
-    sender: { login: SENDER, type: 'User' },
+function commentPayload(repo: StandInRepository, issueNumber: number, body: string) {
+  return issueCommentPayload(repo, {
+    sender: SENDER,
+    issueNumber,
+    title: 'Add notes',
+    commentId: 700_000 + issueNumber,
+    body,
   });
 }
 
 describe('GitHubAppDO after a lost answer', { timeout: 180_000 }, () => {
   it('posts one refusal comment when GitHub posted it but its answer was lost', async () => {
-    const { apiKey } = await newTenant('owner');
-    const repo = await addStandInRepository();
-    await setStandInPermission(repo.fullName, SENDER, 'write');
     // No ANTHROPIC_API_KEY: the job is refused, and the refusal is a comment.
-    await mapInstallation(apiKey, repo.installationId, {});
+    const { repo } = await setUpGitHubTenant({
+      sender: SENDER,
+      permission: 'write',
+      anthropicKey: null,
+    });
     await addStandInFault({
       operation: 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
       repository: repo.fullName,
@@ -76,11 +53,8 @@ describe('GitHubAppDO after a lost answer', { timeout: 180_000 }, () => {
       commentPayload(repo, 22, '/omni fix the build'),
     );
     expect(res.status, await res.text()).toBe(202);
-    const row = await eventually(
-      () => deliveryRow(deliveryId),
-      (r) => r !== null && r.outcome !== 'accepted',
-    );
-    expect(row?.outcome).toBe('failed');
+    const row = await settled(deliveryId);
+    expect(row.outcome).toBe('failed');
     const state = await standInState(repo.fullName);
     expect(state.requests.filter((r) => r.status === 502)).toHaveLength(1);
     const refusals = state.comments.filter((c) => c.body.includes(MARKER));
@@ -91,13 +65,11 @@ describe('GitHubAppDO after a lost answer', { timeout: 180_000 }, () => {
   });
 
   it('creates one check run, one comment and one pull request when GitHub did each but its answer was lost', async () => {
-    const { apiKey } = await newTenant('owner');
-    const key = `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`;
-    const put = await send('PUT', '/v1/secrets/ANTHROPIC_API_KEY', apiKey, { value: key });
-    expect(put.status, await put.text()).toBe(201);
-    const repo = await addStandInRepository();
-    await setStandInPermission(repo.fullName, SENDER, 'write');
-    await mapInstallation(apiKey, repo.installationId, {});
+    const { apiKey, repo } = await setUpGitHubTenant({
+      sender: SENDER,
+      permission: 'write',
+      anthropicKey: goodAnthropicKey(),
+    });
     for (const operation of [
       'POST /repos/{owner}/{repo}/check-runs',
       'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
@@ -115,12 +87,7 @@ describe('GitHubAppDO after a lost answer', { timeout: 180_000 }, () => {
     const payload = commentPayload(repo, 21, '/omni add a notes file RUN[echo "notes" > NOTES.md]');
     const { res, deliveryId } = await deliver('issue_comment', payload);
     expect(res.status, await res.text()).toBe(202);
-    const row = await eventually(
-      () => deliveryRow(deliveryId),
-      (r) => r !== null && r.outcome !== 'accepted',
-    );
-    expect(row?.outcome, row?.reason ?? '').toBe('job_created');
-    const jobId = row?.job_id ?? '';
+    const jobId = await jobOf(deliveryId);
     const ended = await waitForEnd(apiKey, jobId);
     expect(ended.status, JSON.stringify(ended.error)).toBe('succeeded');
 

@@ -10,83 +10,47 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { GitHubStorage, workKey } from '../../durable-objects/github/storage.ts';
 import { gitHubAppObjectName, type GitHubWork } from '../../worker/github/work.ts';
-import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
+import {
+  eventually,
+  goodAnthropicKey,
+  issueCommentPayload,
+  repositoryFields,
+  setUpGitHubTenant,
+  settled,
+} from './github-job-helpers.ts';
 import {
   addStandInFault,
-  addStandInRepository,
   expectNoViolations,
-  setStandInPermission,
   standInState,
   type StandInState,
 } from './github-stand-in-client.ts';
-import {
-  deliver,
-  deliveryRow,
-  example,
-  mapInstallation,
-  merged,
-} from './github-webhook-helpers.ts';
-import { api, createJob, newTenant, waitForEnd } from './helpers.ts';
-import { send } from './identity-helpers.ts';
+import { deliver, example, merged } from './github-webhook-helpers.ts';
+import { api, createJob, waitForEnd } from './helpers.ts';
 
 const SENDER = 'octo-maintainer';
 const MARKER = '<!-- omni -->';
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function setUp(withKey = true) {
-  const { apiKey, tenantId } = await newTenant('owner');
-  if (withKey) {
-    const key = `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`;
-    const put = await send('PUT', '/v1/secrets/ANTHROPIC_API_KEY', apiKey, { value: key });
-    expect(put.status, await put.text()).toBe(201);
-  }
-  const repo = await addStandInRepository();
-  await setStandInPermission(repo.fullName, SENDER, 'admin');
-  await mapInstallation(apiKey, repo.installationId, {});
-  return { apiKey, tenantId, repo };
+function setUp(withKey = true) {
+  return setUpGitHubTenant({
+    sender: SENDER,
+    permission: 'admin',
+    anthropicKey: withKey ? goodAnthropicKey() : null,
+  });
 }
 
 type Setup = Awaited<ReturnType<typeof setUp>>;
 
-function repositoryFields(setup: Setup) {
-  const { repo } = setup;
-  return {
-    name: repo.name,
-    full_name: repo.fullName,
-    owner: { login: repo.owner },
-    clone_url: repo.cloneUrl,
-    default_branch: 'main',
-    private: false,
-  };
-}
-
 async function comment(setup: Setup, body: string, issueNumber = 3) {
-  const payload = merged(example('issue_comment', 'created'), {
-    installation: { id: setup.repo.installationId },
-    repository: repositoryFields(setup),
-    issue: { number: issueNumber, title: 'Something to do', pull_request: undefined },
-    comment: { id: 500_000 + issueNumber, body, user: { login: SENDER, type: 'User' } },
-    sender: { login: SENDER, type: 'User' },
+  const payload = issueCommentPayload(setup.repo, {
+    sender: SENDER,
+    issueNumber,
+    title: 'Something to do',
+    commentId: 500_000 + issueNumber,
+    body,
   });
   const { res, deliveryId } = await deliver('issue_comment', payload);
   expect(res.status, await res.text()).toBeLessThan(300);
   return deliveryId;
-}
-
-async function settled(deliveryId: string) {
-  const row = await eventually(
-    () => deliveryRow(deliveryId),
-    (r) => r !== null && r.outcome !== 'accepted',
-  );
-  if (row === null) throw new Error('no delivery row');
-  return row;
 }
 
 function ownComments(state: StandInState) {
@@ -232,7 +196,7 @@ describe('GitHubAppDO', { timeout: 180_000 }, () => {
 
     const payload = merged(example('check_run', 'rerequested'), {
       installation: { id: setup.repo.installationId },
-      repository: repositoryFields(setup),
+      repository: repositoryFields(setup.repo),
       check_run: {
         id: run.id,
         head_sha: run.head_sha,

@@ -12,82 +12,36 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { getRef } from '../../worker/github/api.ts';
-import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
 import {
-  addStandInRepository,
+  eventually,
+  goodAnthropicKey,
+  issueCommentPayload,
+  jobOf as settledJob,
+  setUpGitHubTenant,
+  settled,
+} from './github-job-helpers.ts';
+import {
   expectNoViolations,
-  setStandInPermission,
   standInState,
   type StandInPermission,
   type StandInState,
 } from './github-stand-in-client.ts';
-import {
-  deliver,
-  deliveryRow,
-  example,
-  mapInstallation,
-  merged,
-} from './github-webhook-helpers.ts';
-import { newTenant, waitForEnd } from './helpers.ts';
-import { send } from './identity-helpers.ts';
+import { deliver } from './github-webhook-helpers.ts';
+import { waitForEnd } from './helpers.ts';
 
 const SENDER = 'octo-dev';
 
-/** Reads `read` until `done` holds; the test's own timeout bounds the wait. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-interface Setup {
-  apiKey: string;
-  repo: Awaited<ReturnType<typeof addStandInRepository>>;
-}
+type Setup = Awaited<ReturnType<typeof setUpGitHubTenant>>;
 
 /** A tenant with its Anthropic key, a repository of its own on the stand-in, mapped to it. */
-async function setUp(
+function setUp(
   options: { key?: string; permission?: StandInPermission; settings?: object } = {},
 ): Promise<Setup> {
-  const { apiKey } = await newTenant('owner');
-  const key = options.key ?? `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`;
-  const put = await send('PUT', '/v1/secrets/ANTHROPIC_API_KEY', apiKey, { value: key });
-  expect(put.status, await put.text()).toBe(201);
-  const repo = await addStandInRepository();
-  await setStandInPermission(repo.fullName, SENDER, options.permission ?? 'write');
-  await mapInstallation(apiKey, repo.installationId, {
-    ...(options.settings ? { settings: options.settings } : {}),
-  });
-  return { apiKey, repo };
-}
-
-/** A new comment `body` by SENDER on issue `issueNumber` of the set-up repository. */
-function commentPayload(
-  setup: Setup,
-  body: string,
-  issueNumber: number,
-  commentId: number,
-  onPullRequest = false,
-) {
-  const { repo } = setup;
-  const pullRequest = onPullRequest
-    ? { html_url: `https://github.com/${repo.fullName}/pull/${issueNumber}` }
-    : undefined;
-  return merged(example('issue_comment', 'created'), {
-    installation: { id: repo.installationId },
-    repository: {
-      name: repo.name,
-      full_name: repo.fullName,
-      owner: { login: repo.owner },
-      clone_url: repo.cloneUrl,
-      default_branch: 'main',
-      private: false,
-    },
-    issue: { number: issueNumber, title: 'Tidy the README', pull_request: pullRequest },
-    comment: { id: commentId, body, user: { login: SENDER, type: 'User' } },
-    sender: { login: SENDER, type: 'User' },
+  return setUpGitHubTenant({
+    sender: SENDER,
+    permission: options.permission ?? 'write',
+    anthropicKey: options.key ?? goodAnthropicKey(),
+    mapping: { ...(options.settings ? { settings: options.settings } : {}) },
   });
 }
 
@@ -96,20 +50,23 @@ async function comment(setup: Setup, body: string, issueNumber = 7, onPullReques
   const commentId = 100_000 + Math.floor(Math.random() * 1_000_000);
   const { res, deliveryId } = await deliver(
     'issue_comment',
-    commentPayload(setup, body, issueNumber, commentId, onPullRequest),
+    issueCommentPayload(setup.repo, {
+      sender: SENDER,
+      issueNumber,
+      title: 'Tidy the README',
+      commentId,
+      body,
+      onPullRequest,
+    }),
   );
   expect(res.status, await res.text()).toBeLessThan(300);
   return { deliveryId, commentId };
 }
 
 async function jobOf(deliveryId: string): Promise<string> {
-  const row = await eventually(
-    () => deliveryRow(deliveryId),
-    (r) => r !== null && r.outcome !== 'accepted',
-  );
-  expect(row?.outcome, row?.reason ?? '').toBe('job_created');
-  expect(row?.job_id).toMatch(/^job_/);
-  return row?.job_id ?? '';
+  const jobId = await settledJob(deliveryId);
+  expect(jobId).toMatch(/^job_/);
+  return jobId;
 }
 
 /** The stand-in's state once the job's check run is completed and its comment is there. */
@@ -240,12 +197,9 @@ describe('GitHub App end to end', { timeout: 180_000 }, () => {
   it('starts nothing for a sender without write permission, and records why', async () => {
     const setup = await setUp({ permission: 'read' });
     const { deliveryId } = await comment(setup, '/omni delete everything');
-    const row = await eventually(
-      () => deliveryRow(deliveryId),
-      (r) => r !== null && r.outcome !== 'accepted',
-    );
+    const row = await settled(deliveryId);
     expect(row).toMatchObject({ outcome: 'ignored', job_id: null });
-    expect(row?.reason).toContain('read permission');
+    expect(row.reason).toContain('read permission');
     const state = await standInState(setup.repo.fullName);
     expect(state.reactions).toEqual([]);
     expect(state.checkRuns).toEqual([]);

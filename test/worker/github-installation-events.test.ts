@@ -6,38 +6,21 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import {
-  addStandInRepository,
-  setStandInPermission,
-  standInState,
-} from './github-stand-in-client.ts';
-import {
-  deliver,
-  deliveryRow,
-  example,
-  mapInstallation,
-  merged,
-} from './github-webhook-helpers.ts';
-import { newTenant } from './helpers.ts';
+import { issueCommentPayload, setUpGitHubTenant, settled } from './github-job-helpers.ts';
+import { standInState } from './github-stand-in-client.ts';
+import { deliver, example, merged } from './github-webhook-helpers.ts';
 
 const SENDER = 'octo-installer';
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function setUp() {
-  const { apiKey, tenantId } = await newTenant('owner');
-  const repo = await addStandInRepository();
+function setUp() {
   // Read permission: a trigger that gets past the installation's gates stops at the permission
   // check, so no job (no paid work) is ever started here.
-  await setStandInPermission(repo.fullName, SENDER, 'read');
-  await mapInstallation(apiKey, repo.installationId, { account_login: 'before' });
-  return { apiKey, tenantId, repo };
+  return setUpGitHubTenant({
+    sender: SENDER,
+    permission: 'read',
+    anthropicKey: null,
+    mapping: { account_login: 'before' },
+  });
 }
 
 type Setup = Awaited<ReturnType<typeof setUp>>;
@@ -53,37 +36,16 @@ async function installationEvent(setup: Setup, action: string, login = 'Codertoc
 }
 
 async function trigger(setup: Setup) {
-  const { repo } = setup;
-  const payload = merged(example('issue_comment', 'created'), {
-    installation: { id: repo.installationId },
-    repository: {
-      name: repo.name,
-      full_name: repo.fullName,
-      owner: { login: repo.owner },
-      clone_url: repo.cloneUrl,
-      default_branch: 'main',
-      private: false,
-    },
-    issue: { number: 4, title: 'Something', pull_request: undefined },
-    comment: {
-      id: 800_000 + Math.floor(Math.random() * 100_000),
-      body: '/omni look at this',
-      user: { login: SENDER, type: 'User' },
-    },
-    sender: { login: SENDER, type: 'User' },
+  const payload = issueCommentPayload(setup.repo, {
+    sender: SENDER,
+    issueNumber: 4,
+    title: 'Something',
+    commentId: 800_000 + Math.floor(Math.random() * 100_000),
+    body: '/omni look at this',
   });
   const { res, deliveryId } = await deliver('issue_comment', payload);
   const body: unknown = await res.json();
   return { status: res.status, body, deliveryId };
-}
-
-async function settled(deliveryId: string) {
-  const row = await eventually(
-    () => deliveryRow(deliveryId),
-    (r) => r !== null && r.outcome !== 'accepted',
-  );
-  if (row === null) throw new Error('no delivery row');
-  return row;
 }
 
 async function auditOf(tenantId: string, action: string) {

@@ -8,74 +8,49 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { getRef } from '../../worker/github/api.ts';
-import { GOOD_KEY_PREFIX } from '../anthropic-script.ts';
+import {
+  eventually,
+  goodAnthropicKey,
+  issueCommentPayload,
+  jobOf,
+  repositoryFields,
+  setUpGitHubTenant,
+  settled,
+} from './github-job-helpers.ts';
 import {
   addStandInCommit,
   addStandInPull,
-  addStandInRepository,
   expectNoViolations,
-  setStandInPermission,
   standInState,
 } from './github-stand-in-client.ts';
-import {
-  deliver,
-  deliveryRow,
-  example,
-  mapInstallation,
-  merged,
-} from './github-webhook-helpers.ts';
-import { newTenant, waitForEnd } from './helpers.ts';
-import { send } from './identity-helpers.ts';
+import { deliver, deliveryRow, example, merged } from './github-webhook-helpers.ts';
+import { waitForEnd } from './helpers.ts';
 
 const SENDER = 'octo-reviewer';
 const MARKER = '<!-- omni -->';
 const PULL = 5;
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function setUp() {
-  const { apiKey } = await newTenant('owner');
-  const key = `${GOOD_KEY_PREFIX}${crypto.randomUUID()}`;
-  const put = await send('PUT', '/v1/secrets/ANTHROPIC_API_KEY', apiKey, { value: key });
-  expect(put.status, await put.text()).toBe(201);
-  const repo = await addStandInRepository();
-  await setStandInPermission(repo.fullName, SENDER, 'write');
-  await mapInstallation(apiKey, repo.installationId, {
-    settings: { triggers: { pull_request_review: true } },
+function setUp() {
+  return setUpGitHubTenant({
+    sender: SENDER,
+    permission: 'write',
+    anthropicKey: goodAnthropicKey(),
+    mapping: { settings: { triggers: { pull_request_review: true } } },
   });
-  return { apiKey, repo };
 }
 
 type Setup = Awaited<ReturnType<typeof setUp>>;
-
-function repositoryFields(setup: Setup) {
-  const { repo } = setup;
-  return {
-    name: repo.name,
-    full_name: repo.fullName,
-    owner: { login: repo.owner },
-    clone_url: repo.cloneUrl,
-    default_branch: 'main',
-    private: false,
-  };
-}
 
 /** A signed pull_request delivery of pull request PULL, `feature` into `main`. */
 async function pullRequestEvent(
   setup: Setup,
   action: string,
   headSha: string,
-  headRepository = repositoryFields(setup),
+  headRepository = repositoryFields(setup.repo),
 ) {
   const payload = merged(example('pull_request', action), {
     installation: { id: setup.repo.installationId },
-    repository: repositoryFields(setup),
+    repository: repositoryFields(setup.repo),
     number: PULL,
     pull_request: {
       number: PULL,
@@ -83,22 +58,13 @@ async function pullRequestEvent(
       body: 'Adds a feature.',
       draft: false,
       head: { ref: 'feature', sha: headSha, repo: headRepository },
-      base: { ref: 'main', repo: repositoryFields(setup) },
+      base: { ref: 'main', repo: repositoryFields(setup.repo) },
     },
     sender: { login: SENDER, type: 'User' },
   });
   const { res, deliveryId } = await deliver('pull_request', payload);
   const body: unknown = await res.json();
   return { status: res.status, body, deliveryId };
-}
-
-async function jobOf(deliveryId: string): Promise<string> {
-  const row = await eventually(
-    () => deliveryRow(deliveryId),
-    (r) => r !== null && r.outcome !== 'accepted',
-  );
-  expect(row?.outcome, row?.reason ?? '').toBe('job_created');
-  return row?.job_id ?? '';
 }
 
 function ghContext(setup: Setup) {
@@ -192,7 +158,7 @@ describe('GitHub pull request review end to end', { timeout: 240_000 }, () => {
     const setup = await setUp();
     const head = (await getRef(ghContext(setup), 'heads/feature'))?.sha ?? '';
     const fork = {
-      ...repositoryFields(setup),
+      ...repositoryFields(setup.repo),
       full_name: `someone-else/${setup.repo.name}`,
       owner: { login: 'someone-else' },
       clone_url: `https://github.com/someone-else/${setup.repo.name}.git`,
@@ -217,25 +183,19 @@ describe('GitHub pull request review end to end', { timeout: 240_000 }, () => {
     const number = 8;
     const fork = `someone-else/${setup.repo.name}`;
     await addStandInPull({ repository: setup.repo.fullName, number, head: 'feature', fork });
-    const payload = merged(example('issue_comment', 'created'), {
-      installation: { id: setup.repo.installationId },
-      repository: repositoryFields(setup),
-      issue: {
-        number,
-        title: 'From a fork',
-        pull_request: { html_url: `https://github.com/${setup.repo.fullName}/pull/${number}` },
-      },
-      comment: { id: 900_008, body: '/omni review this', user: { login: SENDER, type: 'User' } },
-      sender: { login: SENDER, type: 'User' },
+    const payload = issueCommentPayload(setup.repo, {
+      sender: SENDER,
+      issueNumber: number,
+      title: 'From a fork',
+      commentId: 900_008,
+      body: '/omni review this',
+      onPullRequest: true,
     });
     const { res, deliveryId } = await deliver('issue_comment', payload);
     expect(res.status).toBe(202);
-    const row = await eventually(
-      () => deliveryRow(deliveryId),
-      (r) => r !== null && r.outcome !== 'accepted',
-    );
+    const row = await settled(deliveryId);
     expect(row).toMatchObject({ outcome: 'ignored', job_id: null });
-    expect(row?.reason).toContain('a pull request from a fork');
+    expect(row.reason).toContain('a pull request from a fork');
     const state = await standInState(setup.repo.fullName);
     expect(state.checkRuns).toEqual([]);
     const answers = state.comments.filter((c) => c.body.includes(MARKER));

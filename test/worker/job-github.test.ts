@@ -319,6 +319,18 @@ async function tokenFor(installationId: number, repository: string): Promise<str
 }
 
 /** The tip of `branch` in the stand-in's repository, or null. */
+/** A new repository on the stand-in and the link of a job on it that pushes to a new branch. */
+async function pushingRepository(options: { private?: boolean } = {}) {
+  const repo = await addStandInRepository(options);
+  const branch = `omni/${crypto.randomUUID().slice(0, 8)}`;
+  const github: GitHubJobLink = {
+    installationId: repo.installationId,
+    repository: repo.fullName,
+    pushBranch: branch,
+  };
+  return { repo, branch, github };
+}
+
 function branchSha(installationId: number, fullName: string, branch: string) {
   const [owner = '', repo = ''] = fullName.split('/');
   return getBranchSha({ env, installationId, owner, repo }, branch);
@@ -336,6 +348,19 @@ describe('jobs from GitHub', () => {
     });
     expect(res.status, await res.text()).toBe(201);
   });
+
+  /** Runs `command` in a job on `ref` of the linked repository (pushing nothing); its stdout. */
+  async function stdoutOnRef(github: GitHubJobLink, url: string, ref: string, command: string) {
+    const check = await createGitHubJob(
+      tenantId,
+      { ...github, pushBranch: null },
+      { repo: { url, ref }, command },
+    );
+    expect((await waitForEnd(apiKey, check.id)).status).toBe('succeeded');
+    return (await allEvents(apiKey, check.id))
+      .map((e) => (e['type'] === 'stdout' ? String(e['data']) : ''))
+      .join('');
+  }
 
   it('clone a private repository with a token that is nowhere in the job', async () => {
     const repo = await addStandInRepository({ private: true });
@@ -436,13 +461,7 @@ describe('jobs from GitHub', () => {
   });
 
   it('push the changes of an agent that edited a file to the branch, with the commit recorded', async () => {
-    const repo = await addStandInRepository({ private: true });
-    const branch = `omni/${crypto.randomUUID().slice(0, 8)}`;
-    const github = {
-      installationId: repo.installationId,
-      repository: repo.fullName,
-      pushBranch: branch,
-    };
+    const { repo, branch, github } = await pushingRepository({ private: true });
     const row = await createGitHubJob(tenantId, github, {
       repo: { url: repo.cloneUrl },
       agent: { prompt: 'Write the notes. RUN[echo written by the agent > NOTES.md]' },
@@ -463,18 +482,12 @@ describe('jobs from GitHub', () => {
       pushError: null,
     });
     // The branch holds the file: a job on it reads it back.
-    const check = await createGitHubJob(
-      tenantId,
-      { ...github, pushBranch: null },
-      {
-        repo: { url: repo.cloneUrl, ref: branch },
-        command: 'cat NOTES.md; git log -1 --format=%an%n%s',
-      },
+    const out = await stdoutOnRef(
+      github,
+      repo.cloneUrl,
+      branch,
+      'cat NOTES.md; git log -1 --format=%an%n%s',
     );
-    expect((await waitForEnd(apiKey, check.id)).status).toBe('succeeded');
-    const out = (await allEvents(apiKey, check.id))
-      .map((e) => (e['type'] === 'stdout' ? String(e['data']) : ''))
-      .join('');
     expect(out).toContain('written by the agent');
     expect(out).toContain(`Omni\nOmni job ${row.id}`);
     const token = await tokenFor(repo.installationId, repo.fullName);
@@ -482,13 +495,7 @@ describe('jobs from GitHub', () => {
   });
 
   it('push once when the answer to the push was lost, and record it when asked again', async () => {
-    const repo = await addStandInRepository({ private: true });
-    const branch = `omni/${crypto.randomUUID().slice(0, 8)}`;
-    const github = {
-      installationId: repo.installationId,
-      repository: repo.fullName,
-      pushBranch: branch,
-    };
+    const { repo, branch, github } = await pushingRepository({ private: true });
     const { id, sandbox } = newJobId();
     // The first one-shot command is the clone; the push script, the second, runs but its answer
     // is lost (as if the Job DO had been evicted while it ran).
@@ -511,29 +518,21 @@ describe('jobs from GitHub', () => {
       await branchSha(repo.installationId, repo.fullName, branch),
     );
     // One commit on the branch, not two.
-    const check = await createGitHubJob(
-      tenantId,
-      { ...github, pushBranch: null },
-      {
-        repo: { url: repo.cloneUrl, ref: branch },
-        command: 'echo "commits: $(git rev-list --count origin/main..HEAD)"',
-      },
+    const out = await stdoutOnRef(
+      github,
+      repo.cloneUrl,
+      branch,
+      'echo "commits: $(git rev-list --count origin/main..HEAD)"',
     );
-    expect((await waitForEnd(apiKey, check.id)).status).toBe('succeeded');
-    const out = (await allEvents(apiKey, check.id))
-      .map((e) => (e['type'] === 'stdout' ? String(e['data']) : ''))
-      .join('');
     expect(out).toContain('commits: 1');
   });
 
   it('push nothing when nothing changed', async () => {
-    const repo = await addStandInRepository();
-    const branch = `omni/${crypto.randomUUID().slice(0, 8)}`;
-    const row = await createGitHubJob(
-      tenantId,
-      { installationId: repo.installationId, repository: repo.fullName, pushBranch: branch },
-      { repo: { url: repo.cloneUrl }, agent: { prompt: 'Read the README.' } },
-    );
+    const { repo, branch, github } = await pushingRepository();
+    const row = await createGitHubJob(tenantId, github, {
+      repo: { url: repo.cloneUrl },
+      agent: { prompt: 'Read the README.' },
+    });
     expect((await waitForEnd(apiKey, row.id)).status).toBe('succeeded');
     const state = await stateWhen(row.id, settled);
     expect(state.githubPushStep).toBe('done');
@@ -547,13 +546,7 @@ describe('jobs from GitHub', () => {
   });
 
   it('record a push GitHub rejected next to the job, which still succeeded', async () => {
-    const repo = await addStandInRepository();
-    const branch = `omni/${crypto.randomUUID().slice(0, 8)}`;
-    const github = {
-      installationId: repo.installationId,
-      repository: repo.fullName,
-      pushBranch: branch,
-    };
+    const { repo, github } = await pushingRepository();
     // A first job takes the branch; a second one, with other changes, cannot push to it.
     const first = await createGitHubJob(tenantId, github, {
       repo: { url: repo.cloneUrl },
