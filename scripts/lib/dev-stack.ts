@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startLocalDaytona, type LocalDaytona } from '../../local-daytona/server.ts';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../worker/lib/api-keys.ts';
+import { ensureWebBuilt } from './web-build.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const wranglerBin = fileURLToPath(
@@ -142,6 +143,8 @@ async function waitForHealth(
 
 /** Starts the whole local stack and resolves once the API answers. */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  // wrangler dev refuses to start without the `[assets]` directory.
+  await ensureWebBuilt();
   const daytona = await startLocalDaytona({
     apiKey: `local-${crypto.randomUUID()}`,
     port: options.daytonaPort ?? 0,
