@@ -9,6 +9,7 @@ import { githubTriggers } from '../../worker/db/schema.ts';
 import { jobStatuses } from '../../worker/domain/jobs.ts';
 import { GitHubInstallationSettingsSchema } from '../../worker/github/settings.ts';
 import type { GitHubJobUpdate, GitHubWork } from '../../worker/github/work.ts';
+import { applyMigrations } from '../sql-migrations.ts';
 
 /** Append-only: a new schema change is a new entry, never an edit of an old one. */
 const migrations: readonly string[] = [
@@ -140,17 +141,7 @@ export class GitHubStorage {
   }
 
   private ensureSchema(): void {
-    this.sql.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
-    const row = this.sql.exec('SELECT MAX(version) AS v FROM schema_migrations').one();
-    const current = typeof row.v === 'number' ? row.v : 0;
-    migrations.forEach((statements, index) => {
-      const version = index + 1;
-      if (version <= current) return;
-      this.storage.transactionSync(() => {
-        this.sql.exec(statements);
-        this.sql.exec('INSERT INTO schema_migrations (version) VALUES (?)', version);
-      });
-    });
+    applyMigrations(this.storage, migrations);
   }
 
   /** Since when the installation is suspended, or null. */

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { jobEventTypes, type JobEventType } from '../../worker/domain/jobs.ts';
 import { agentEventSchema } from './agents/types.ts';
 import { jobStateSchema, type JobState } from './state.ts';
+import { applyMigrations } from '../sql-migrations.ts';
 
 /** Append-only: a new schema change is a new entry, never an edit of an old one. */
 const migrations: readonly string[] = [
@@ -107,17 +108,7 @@ export class JobStorage {
 
   /** Creates or upgrades the schema; run before the first write. */
   ensureSchema(): void {
-    this.sql.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
-    const row = this.sql.exec('SELECT MAX(version) AS v FROM schema_migrations').one();
-    const current = typeof row.v === 'number' ? row.v : 0;
-    migrations.forEach((statements, index) => {
-      const version = index + 1;
-      if (version <= current) return;
-      this.storage.transactionSync(() => {
-        this.sql.exec(statements);
-        this.sql.exec('INSERT INTO schema_migrations (version) VALUES (?)', version);
-      });
-    });
+    applyMigrations(this.storage, migrations);
   }
 
   /** The job's state, or null if this object has never been given a job. */
